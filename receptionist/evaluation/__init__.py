@@ -1,0 +1,1 @@
+"""Evaluation runners behind ``receptionist eval``."""

@@ -1,0 +1,1 @@
+"""After the call: deliver messages by webhook and email through a persistent outbox."""

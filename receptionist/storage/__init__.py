@@ -1,0 +1,1 @@
+"""Records: SQLAlchemy tables, tenant-scoped repositories and Alembic migrations."""
