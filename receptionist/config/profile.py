@@ -231,14 +231,17 @@ class BusinessProfile(_Strict):
                 groups.append(([day], spoken))
         parts = []
         for days, spoken in groups:
-            span = days[0].title() if len(days) == 1 else f"{days[0].title()} to {days[-1].title()}"
-            parts.append(f"{span}: {spoken}" if spoken != "closed" else f"{span}: closed")
+            joiner = " and " if len(days) == 2 else " to "
+            span = days[0].title() if len(days) == 1 else f"{days[0].title()}{joiner}{days[-1].title()}"
+            parts.append(f"{span}: {spoken}")
         return "Our hours are " + "; ".join(parts) + "."
 
 
 def _clock(t: time) -> str:
     if t >= time(23, 59):
         return "midnight"
+    if t == time(12, 0):
+        return "noon"
     hour = t.hour % 12 or 12
     suffix = "a.m." if t.hour < 12 else "p.m."
     return f"{hour}:{t.minute:02d} {suffix}" if t.minute else f"{hour} {suffix}"

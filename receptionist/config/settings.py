@@ -34,8 +34,9 @@ class Settings(BaseSettings):
     smtp_from: str = "receptionist@localhost"
     webhook_secret: SecretStr = SecretStr("change-me")
     delivery_timeout_s: float = 10.0
-    delivery_max_attempts: int = 8
-    delivery_backoff_s: float = 2.0
+    # 30 s doubling over 10 attempts keeps retrying for about four hours before a delivery is dead
+    delivery_max_attempts: int = 10
+    delivery_backoff_s: float = 30.0
 
     @property
     def llm_enabled(self) -> bool:

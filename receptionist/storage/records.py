@@ -32,6 +32,15 @@ class NewDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class TenantRecord:
+    """A business the receptionist answers for."""
+
+    id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One outbox row."""
 

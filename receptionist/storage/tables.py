@@ -1,0 +1,184 @@
+"""The SQLAlchemy tables. These classes never leave ``receptionist.storage``; repositories hand out records.
+
+Every table but ``tenants`` carries ``tenant_id``. Rows that belong to a call reference it through the
+composite key ``(call_id, tenant_id)``, so the database itself refuses a turn, message, escalation,
+summary or delivery filed under a different tenant than its call.
+
+Changing anything here needs a new migration in ``migrations/versions``; ``tests/storage`` fails while the
+migrated schema and this metadata differ.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from receptionist.calls import Outcome, utcnow
+from receptionist.storage.records import DeliveryStatus
+from receptionist.storage.utc import UTCDateTime
+
+# Deterministic constraint names, identical on SQLite and PostgreSQL, so migrations can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TENANT_ID = 64
+CALL_ID = 32  # uuid4().hex
+
+
+def _in(column: str, values: list[str]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+def _call_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(["call_id", "tenant_id"], ["calls.id", "calls.tenant_id"])
+
+
+class TenantTable(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(TENANT_ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallTable(Base):
+    __tablename__ = "calls"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", [o.value for o in Outcome]), name="outcome"),
+        UniqueConstraint("id", "tenant_id"),  # target of the children's (call_id, tenant_id) keys
+        Index("ix_calls_tenant_started", "tenant_id", "started_at"),
+        Index("ix_calls_tenant_concern", "tenant_id", "concern"),
+        Index("ix_calls_tenant_outcome", "tenant_id", "outcome"),
+    )
+
+    id: Mapped[str] = mapped_column(String(CALL_ID), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT_ID), ForeignKey("tenants.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    caller_number: Mapped[str | None] = mapped_column(String(32))
+    dialled_number: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    concern: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(32))  # NULL while the call is in progress
+
+
+class TurnTable(Base):
+    __tablename__ = "turns"
+    __table_args__ = (_call_fk(), UniqueConstraint("call_id", "seq"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID))
+    tenant_id: Mapped[str] = mapped_column(String(TENANT_ID))
+    seq: Mapped[int]  # index in Call.turns
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class MessageTable(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        _call_fk(),
+        UniqueConstraint("call_id"),
+        Index("ix_messages_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(CALL_ID), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID))
+    tenant_id: Mapped[str] = mapped_column(String(TENANT_ID))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[str] = mapped_column(String(16))
+    best_time: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None]
+
+
+class EscalationTable(Base):
+    __tablename__ = "escalations"
+    __table_args__ = (_call_fk(), Index("ix_escalations_call", "call_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID))
+    tenant_id: Mapped[str] = mapped_column(String(TENANT_ID))
+    queue: Mapped[str] = mapped_column(String(100))
+    priority: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    trigger: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SummaryTable(Base):
+    __tablename__ = "summaries"
+    __table_args__ = (_call_fk(),)
+
+    call_id: Mapped[str] = mapped_column(String(CALL_ID), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT_ID))
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    action_items: Mapped[list[str]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxTable(Base):
+    """Notifications waiting to be delivered, written in the same transaction as the call they report.
+
+    ``claimed_until`` is a lease: :meth:`OutboxRepository.due` sets it atomically, and a row whose lease
+    has not expired is invisible to other workers. A worker that dies mid-delivery loses its lease and the
+    row becomes due again.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        _call_fk(),
+        CheckConstraint(_in("status", [s.value for s in DeliveryStatus]), name="status"),
+        Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_outbox_tenant_call", "tenant_id", "call_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT_ID), ForeignKey("tenants.id"))
+    call_id: Mapped[str | None] = mapped_column(String(CALL_ID))
+    message_id: Mapped[str | None] = mapped_column(String(CALL_ID), ForeignKey("messages.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[dict[str, Any]]
+    secret_env: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Fakes that script behaviour for tests: real local servers, not mocks."""
