@@ -142,6 +142,7 @@ class Call:
     escalation: EscalationRequest | None = None
     handoff_status: HandoffStatus | None = None
     misunderstandings: int = 0  # consecutive caller turns the brain could not place
+    said: dict[str, int] = field(default_factory=dict)  # how often each kind of reply was given
     answered_questions: int = 0
     ended: bool = False
     outcome: Outcome | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -18,9 +18,10 @@ class Brain(Protocol):
     ``caller_text`` has already been redacted and recorded as a turn on ``tools.call``.
     """
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
-    def respond(self, tools: CallTools, caller_text: str) -> AsyncIterator[str]: ...
+    def respond(self, tools: CallTools, caller_text: str) -> AsyncGenerator[str, None]: ...
 
 
 class BrainFailure(Exception):

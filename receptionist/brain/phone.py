@@ -47,7 +47,9 @@ def spoken_digits_to_text(text: str) -> str:
 def find_phone(text: str, region: str) -> str | None:
     """The first valid phone number in ``text`` (written or spoken), as E.164, else None."""
     candidate_text = spoken_digits_to_text(text)
-    for match in phonenumbers.PhoneNumberMatcher(candidate_text, region, leniency=phonenumbers.Leniency.VALID):
+    for match in phonenumbers.PhoneNumberMatcher(
+        candidate_text, region, leniency=phonenumbers.Leniency.VALID
+    ):
         return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
     # digits run together with no separators ("4155550134") are also matched above; a number that
     # only becomes valid without spaces inside groups ("415 5550 134") is tried last.

@@ -86,7 +86,11 @@ class CallTools:
         self.call.concern = concern.id
         return ToolResult(
             ok=True,
-            data={"concern": concern.id, "handling": concern.handling.action.value, "queue": concern.handling.queue},
+            data={
+                "concern": concern.id,
+                "handling": concern.handling.action.value,
+                "queue": concern.handling.queue,
+            },
         )
 
     # -- messages --------------------------------------------------------------------------------
@@ -100,8 +104,10 @@ class CallTools:
         urgency: str | None = None,
         best_time: str | None = None,
         phone_confirmed: bool | None = None,
+        save: bool = True,
     ) -> ToolResult:
-        """Add details to the message; save it once name, a confirmed number and a reason are known."""
+        """Add details to the message; save it once name, a confirmed number and a reason are known
+        (unless ``save`` is False: the offline policy still wants to ask for a good time to call)."""
         draft = self.call.draft
         if self.call.message is not None:
             return ToolResult(ok=True, data={"saved": True, "note": "the message was already saved"})
@@ -138,7 +144,7 @@ class CallTools:
             data["phone_read_back"] = phones.read_back(draft.phone, self.profile.country)
         if not missing and not draft.phone_confirmed:
             data["needs"] = "read the number back to the caller and confirm it (phone_confirmed=true)"
-        if not missing and draft.phone_confirmed and draft.name and draft.phone and draft.reason:
+        if save and not missing and draft.phone_confirmed and draft.name and draft.phone and draft.reason:
             self.call.message = Message(
                 name=draft.name,
                 phone=draft.phone,
@@ -173,8 +179,9 @@ class CallTools:
         caller = self.call.caller_number
         if not caller:
             return False
-        vips = {phones.find_phone(n, self.profile.country) for n in self.profile.escalation.vip_numbers}
-        return caller in vips
+        region = self.profile.country
+        vips = {phones.find_phone(n, region) for n in self.profile.escalation.vip_numbers}
+        return phones.find_phone(caller, region) in vips
 
     async def request_human(
         self,
@@ -185,6 +192,16 @@ class CallTools:
         priority: int | None = None,
         summary: str = "",
     ) -> ToolResult:
+        if self.call.escalation is not None and self.call.handoff_status is not None:
+            # one request per call; asking again (e.g. after a brain fallback) reports where it stands
+            return ToolResult(
+                ok=True,
+                data={
+                    "status": self.call.handoff_status.value,
+                    "queue": self.call.escalation.queue,
+                    "priority": self.call.escalation.priority,
+                },
+            )
         rules = self.profile.escalation
         concern = self.profile.concern(self.call.concern) if self.call.concern else None
         if queue is None:
@@ -221,7 +238,9 @@ class CallTools:
         self.call.escalation = request
         status = await self.handoff.request(self.call, request)
         self.call.handoff_status = status
-        return ToolResult(ok=True, data={"status": status.value, "queue": queue, "priority": request.priority})
+        return ToolResult(
+            ok=True, data={"status": status.value, "queue": queue, "priority": request.priority}
+        )
 
     # -- ending ----------------------------------------------------------------------------------
 

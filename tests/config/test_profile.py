@@ -69,7 +69,7 @@ def test_invalid_profile_errors_name_file_and_field(tmp_path: Path, mutate, fiel
 
 @pytest.mark.parametrize("text", ["", "- just\n- a list\n", "key: [unclosed\n"])
 def test_not_a_profile(tmp_path: Path, text: str) -> None:
-    with pytest.raises(ProfileError, match="profile.yaml"):
+    with pytest.raises(ProfileError, match=r"profile\.yaml"):
         load_profile(write(tmp_path, text))
 
 

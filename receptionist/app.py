@@ -1,0 +1,154 @@
+"""The composition root: the one place where settings and profiles become a working receptionist."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from receptionist.brain.base import Brain
+from receptionist.brain.fallback import FallbackBrain
+from receptionist.brain.offline.brain import OfflineBrain
+from receptionist.brain.offline.classifier import ConcernClassifier
+from receptionist.brain.offline.embedder import SentenceEmbedder
+from receptionist.brain.offline.faq import FaqMatcher
+from receptionist.brain.offline.policy import OfflinePolicy, person_concern
+from receptionist.brain.phone import find_phone
+from receptionist.brain.tools import CallTools, FaqIndex
+from receptionist.calls import Call, CallSummary, utcnow
+from receptionist.config.profile import BusinessProfile
+from receptionist.config.settings import Settings
+from receptionist.conversation import Conversation
+from receptionist.escalation.handoff import Handoff, NoAgents
+from receptionist.escalation.summary import LLMSummariser
+from receptionist.prompts import DEFAULT_PROMPTS_DIR, load_replies
+from receptionist.storage.database import Database
+from receptionist.storage.repository import CallRepository, TenantRepository
+
+log = logging.getLogger(__name__)
+
+
+class UnknownTenant(LookupError):
+    """No business answers on that number or id."""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One business, ready to take calls: its profile and its trained brains."""
+
+    profile: BusinessProfile
+    brain: Brain
+    offline: OfflineBrain
+    faq: FaqIndex
+
+
+def build_offline_brain(
+    profile: BusinessProfile, embedder: SentenceEmbedder, prompts_dir: Path = DEFAULT_PROMPTS_DIR
+) -> tuple[OfflineBrain, FaqIndex]:
+    classifier = ConcernClassifier.train(profile, embedder)
+    policy = OfflinePolicy(replies=load_replies(prompts_dir), person_concern=person_concern(profile))
+    brain = OfflineBrain(classifier=classifier, policy=policy)
+    return brain, FaqMatcher(profile.faq, embedder)
+
+
+@dataclass
+class Receptionist:
+    """Every tenant's receptionist in this process, sharing one embedder, one database, one handoff."""
+
+    settings: Settings
+    db: Database | None
+    tenants: dict[str, Tenant]
+    handoff: Handoff = field(default_factory=NoAgents)
+    llm_summariser: LLMSummariser | None = None
+    clock: Callable[[], datetime] = utcnow
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        profiles: Iterable[BusinessProfile],
+        *,
+        handoff: Handoff | None = None,
+        with_database: bool = True,
+        prompts_dir: Path = DEFAULT_PROMPTS_DIR,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> Receptionist:
+        embedder = SentenceEmbedder.shared()
+        llm_summariser: LLMSummariser | None = None
+        tenants: dict[str, Tenant] = {}
+        for profile in profiles:
+            if profile.tenant_id in tenants:
+                raise ValueError(f"two profiles share tenant id {profile.tenant_id!r}")
+            offline, faq = build_offline_brain(profile, embedder, prompts_dir)
+            brain: Brain = offline
+            if settings.llm_enabled:
+                from receptionist.brain.llm.brain import LLMBrain
+
+                brain = FallbackBrain(
+                    primary=LLMBrain.from_settings(settings, profile, prompts_dir=prompts_dir),
+                    secondary=offline,
+                )
+            tenants[profile.tenant_id] = Tenant(profile=profile, brain=brain, offline=offline, faq=faq)
+        if settings.llm_enabled:
+            from receptionist.escalation.summary_llm import summarise_with_llm
+
+            async def _summarise(call: Call, profile: BusinessProfile) -> CallSummary:
+                return await summarise_with_llm(call, profile, settings, prompts_dir=prompts_dir)
+
+            llm_summariser = _summarise
+        db = None
+        if with_database:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            db = Database(settings.resolved_database_url())
+            db.migrate()
+            repo = TenantRepository(db)
+            for t in tenants.values():
+                repo.upsert(t.profile.tenant_id, t.profile.name)
+        return cls(
+            settings=settings,
+            db=db,
+            tenants=tenants,
+            handoff=handoff or NoAgents(),
+            llm_summariser=llm_summariser,
+            clock=clock,
+        )
+
+    def tenant(self, tenant_id: str) -> Tenant:
+        try:
+            return self.tenants[tenant_id]
+        except KeyError:
+            raise UnknownTenant(f"no business with id {tenant_id!r}") from None
+
+    def tenant_for_number(self, dialled: str) -> Tenant:
+        """The business reached on ``dialled`` (any format, matched as E.164)."""
+        for t in self.tenants.values():
+            e164 = find_phone(dialled, t.profile.country)
+            if e164 and e164 in t.profile.e164_numbers():
+                return t
+        raise UnknownTenant(f"no business answers on {dialled!r}")
+
+    def conversation(
+        self,
+        tenant_id: str,
+        *,
+        caller_number: str | None = None,
+        dialled_number: str | None = None,
+        channel: str = "text",
+    ) -> Conversation:
+        tenant = self.tenant(tenant_id)
+        profile = tenant.profile
+        caller = find_phone(caller_number, profile.country) if caller_number else None
+        call = Call(tenant_id=tenant_id, caller_number=caller, dialled_number=dialled_number, channel=channel)
+        tools = CallTools(profile=profile, call=call, handoff=self.handoff, faq=tenant.faq, clock=self.clock)
+        store = CallRepository(self.db, tenant_id) if self.db is not None else None
+        return Conversation(
+            profile=profile,
+            tools=tools,
+            brain=tenant.brain,
+            store=store,
+            rescue=tenant.offline,
+            llm_summariser=self.llm_summariser,
+            clock=self.clock,
+        )

@@ -1,0 +1,286 @@
+"""``receptionist``: the command line. Each command builds what it needs through :mod:`receptionist.app`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from receptionist.config import ProfileError, Settings, load_profile
+
+app = typer.Typer(help="An AI receptionist: answers calls, takes messages, hands calls to people.",
+                  no_args_is_help=True, add_completion=False)  # fmt: skip
+calls_app = typer.Typer(help="Look at stored calls.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure the receptionist on evaluation data.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Deliver queued message notifications.", no_args_is_help=True)
+app.add_typer(calls_app, name="calls")
+app.add_typer(eval_app, name="eval")
+app.add_typer(outbox_app, name="outbox")
+
+ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="path to a business profile YAML file")]
+log = logging.getLogger("receptionist")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _profile(path: Path) -> Any:
+    try:
+        return load_profile(path)
+    except ProfileError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def chat(
+    profile: ProfileOpt,
+    caller_number: Annotated[str | None, typer.Option(help="caller ID to pretend to call from")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Be the caller: type what you would say; an empty line is silence, Ctrl-D hangs up."""
+    _setup_logging(verbose)
+    prof = _profile(profile)
+    from receptionist.app import Receptionist
+
+    settings = Settings()
+    receptionist = Receptionist.build(settings, [prof])
+    asyncio.run(_chat(receptionist, prof.tenant_id, caller_number))
+
+
+async def _chat(receptionist: Any, tenant_id: str, caller_number: str | None) -> None:
+    from receptionist.notify.outbox import deliver_now
+    from receptionist.storage.repository import OutboxRepository
+
+    conv = receptionist.conversation(tenant_id, caller_number=caller_number, channel="chat")
+    typer.secho(f"Receptionist: {await conv.open()}", fg=typer.colors.GREEN)
+    while not conv.ended:
+        try:
+            text = await asyncio.to_thread(input, "You: ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("\n(you hung up)")
+            break
+        typer.secho("Receptionist: ", fg=typer.colors.GREEN, nl=False)
+        async for piece in conv.reply(text):
+            typer.secho(piece + " ", fg=typer.colors.GREEN, nl=False)
+        typer.echo()
+    summary = await conv.close()
+    typer.echo(f"\nOutcome: {conv.call.outcome}  Concern: {conv.call.concern or '-'}  Call: {conv.call.id}")
+    typer.echo(f"Summary: {summary.text}")
+    if receptionist.db is not None:
+        report = await deliver_now(OutboxRepository(receptionist.db), receptionist.settings)
+        if report.attempted:
+            typer.echo(
+                f"Notifications: {report.sent} sent, {report.pending} will be retried, {report.dead} failed"
+            )
+
+
+def _tenant_arg(tenant: str | None, settings: Settings) -> tuple[Any, str]:
+    from receptionist.storage.database import Database
+    from receptionist.storage.repository import TenantRepository
+
+    db = Database(settings.resolved_database_url())
+    db.migrate()
+    if tenant is None:
+        tenants = TenantRepository(db).list()
+        if len(tenants) != 1:
+            names = ", ".join(t.id for t in tenants) or "none yet"
+            typer.echo(f"choose a tenant with --tenant (known: {names})", err=True)
+            raise typer.Exit(2)
+        tenant = tenants[0].id
+    return db, tenant
+
+
+TenantOpt = Annotated[str | None, typer.Option("--tenant", "-t", help="tenant id (optional if only one)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON only")]
+
+
+@calls_app.command("list")
+def calls_list(
+    tenant: TenantOpt = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    concern: Annotated[str | None, typer.Option()] = None,
+    outcome: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List recent calls, newest first."""
+    from receptionist.calls import Outcome
+    from receptionist.storage.repository import CallRepository
+
+    settings = Settings()
+    db, tenant_id = _tenant_arg(tenant, settings)
+    try:
+        wanted = Outcome(outcome) if outcome else None
+    except ValueError:
+        typer.echo(f"--outcome must be one of {', '.join(o.value for o in Outcome)}", err=True)
+        raise typer.Exit(2) from None
+    rows = CallRepository(db, tenant_id).list(limit=limit, concern=concern, outcome=wanted)
+    if as_json:
+        typer.echo(json.dumps([_row_json(r) for r in rows], indent=2))
+        return
+    for r in rows:
+        typer.echo(
+            f"{r.id}  {r.started_at:%Y-%m-%d %H:%M}  {r.channel:<6} {r.concern or '-':<14} {r.outcome or 'in progress'}"
+        )
+
+
+def _row_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "tenant_id": r.tenant_id,
+        "channel": r.channel,
+        "caller_number": r.caller_number,
+        "started_at": r.started_at.isoformat(),
+        "ended_at": r.ended_at.isoformat() if r.ended_at else None,
+        "concern": r.concern,
+        "outcome": r.outcome.value if r.outcome else None,
+    }
+
+
+@calls_app.command("show")
+def calls_show(call_id: str, tenant: TenantOpt = None, as_json: JsonOpt = False) -> None:
+    """Show one call: transcript, summary, message, escalations."""
+    from receptionist.storage.repository import CallRepository
+
+    settings = Settings()
+    db, tenant_id = _tenant_arg(tenant, settings)
+    record = CallRepository(db, tenant_id).get(call_id)
+    if record is None:
+        typer.echo(f"no call {call_id!r} in tenant {tenant_id!r}", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        data = _row_json(record.call) | {
+            "turns": [{"role": t.role.value, "text": t.text, "at": t.at.isoformat()} for t in record.turns],
+            "summary": record.summary.text if record.summary else None,
+            "message": None
+            if record.message is None
+            else {"name": record.message.name, "phone": record.message.phone, "reason": record.message.reason,
+                  "urgency": record.message.urgency, "best_time": record.message.best_time},
+            "escalations": [{"queue": e.queue, "priority": e.priority, "trigger": e.trigger, "status": e.status}
+                            for e in record.escalations],
+        }  # fmt: skip
+        typer.echo(json.dumps(data, indent=2))
+        return
+    c = record.call
+    typer.echo(f"Call {c.id} ({c.channel}) {c.started_at:%Y-%m-%d %H:%M:%S %Z}")
+    typer.echo(f"Concern: {c.concern or '-'}   Outcome: {c.outcome or 'in progress'}")
+    if record.summary:
+        typer.echo(f"Summary: {record.summary.text}")
+    if record.message:
+        m = record.message
+        typer.echo(
+            f"Message: {m.name} {m.phone} [{m.urgency}] {m.reason}"
+            + (f" (best time: {m.best_time})" if m.best_time else "")
+        )
+    for e in record.escalations:
+        typer.echo(f"Escalation: queue {e.queue}, priority {e.priority}, {e.trigger}, {e.status}")
+    typer.echo("")
+    for t in record.turns:
+        typer.echo(f"{t.role.value:>12}: {t.text}")
+
+
+@eval_app.command("concerns")
+def eval_concerns(
+    data: Annotated[Path, typer.Option(help="JSONL with 'text' and 'concern' per line")],
+    profile: ProfileOpt,
+    as_json: JsonOpt = False,
+    report: Annotated[bool, typer.Option("--report", help="rewrite docs/evals.md with the results")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Score concern recognition through the brain's real turn handling."""
+    _setup_logging(verbose)
+    from receptionist.app import Receptionist
+    from receptionist.evaluation.concerns import EvalDataError, build_report, evaluate, markdown, read_rows
+
+    prof = _profile(profile)
+    try:
+        rows = read_rows(data)
+    except EvalDataError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    settings = Settings()
+    receptionist = Receptionist.build(settings, [prof], with_database=False)
+    brain = receptionist.tenant(prof.tenant_id).brain.name
+    show_progress = not as_json and sys.stderr.isatty()
+
+    def progress(it: Iterator[Any]) -> Iterator[Any]:
+        if not show_progress:
+            return it
+        from rich.progress import track
+
+        return iter(track(it, total=len(rows), description="scoring", console=_stderr_console()))
+
+    scores, latencies, unplaced = asyncio.run(evaluate(receptionist, prof.tenant_id, rows, progress=progress))
+    result = build_report(data, profile, brain, scores, latencies, unplaced)
+    if as_json:
+        typer.echo(json.dumps(result.as_json()))
+    else:
+        j = result.as_json()
+        typer.echo(f"n={j['n']} accuracy={j['accuracy']:.3f} macro_f1={j['macro_f1']:.3f} "
+                   f"unplaced={unplaced} latency p50={j['latency_ms']['p50']:.1f} ms p95={j['latency_ms']['p95']:.1f} ms")  # fmt: skip
+        for label, c in j["per_concern"].items():
+            typer.echo(
+                f"  {label:<14} P={c['precision']:.3f} R={c['recall']:.3f} F1={c['f1']:.3f} n={c['support']}"
+            )
+    if report:
+        out = Path("docs/evals.md")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        command = f"receptionist eval concerns --data {data} --profile {profile} --report"
+        out.write_text(markdown(result, command), encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@outbox_app.command("run")
+def outbox_run(
+    once: Annotated[bool, typer.Option("--once", help="deliver what is due, then exit")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between polls")] = 5.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Deliver pending webhooks and emails, retrying with backoff."""
+    _setup_logging(verbose)
+    from receptionist.notify.outbox import OutboxWorker
+    from receptionist.storage.database import Database
+    from receptionist.storage.repository import OutboxRepository
+
+    settings = Settings()
+    db = Database(settings.resolved_database_url())
+    db.migrate()
+    worker = OutboxWorker(OutboxRepository(db), settings)
+    if once:
+        r = asyncio.run(worker.run_once())
+        typer.echo(f"{r.sent} sent, {r.retried} to retry, {r.dead} failed")
+    else:
+        asyncio.run(worker.run_forever(interval))
+
+
+@app.command("check-profile")
+def check_profile(profile: Annotated[Path, typer.Argument(help="profile YAML file")]) -> None:
+    """Validate a business profile and say what is wrong, by file and field."""
+    prof = _profile(profile)
+    typer.echo(f"{profile}: OK — {prof.name} ({prof.tenant_id}), {len(prof.concerns)} concerns, "
+               f"{len(prof.faq)} FAQ entries, numbers {', '.join(prof.e164_numbers()) or 'none'}")  # fmt: skip
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from receptionist.brain.phone import display, find_phone, read_back, spoken_digits_to_text
+
+NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my number is four one five, five five five, oh one three four thanks", "+14155550134"),
+        ("call me on (415) 555-0134", "+14155550134"),
+        ("4155550134", "+14155550134"),
+        ("four one five five five five zero one double three", "+14155550133"),
+        ("it's +44 20 7946 0958", "+442079460958"),
+        ("my number is 12", None),
+        ("I have one or two questions", None),
+        ("", None),
+    ],
+)
+def test_find_phone(text: str, expected: str | None) -> None:
+    assert find_phone(text, "US") == expected
+
+
+def test_region_decides_national_numbers() -> None:
+    assert find_phone("020 7946 0958", "GB") == "+442079460958"
+    assert find_phone("020 7946 0958", "US") is None
+
+
+def test_read_back_groups_digits() -> None:
+    assert read_back("+14155550134", "US") == "four one five, five five five, zero one three four"
+    assert display("+14155550134", "US") == "(415) 555-0134"
+    assert display("+442079460958", "US").startswith("+44")
+
+
+@given(st.lists(st.integers(0, 9), min_size=4, max_size=4))
+def test_spoken_line_numbers_round_trip(last4) -> None:
+    spoken = "four one five five five five " + " ".join(NAMES[d] for d in last4)
+    assert find_phone(spoken, "US") == "+1415555" + "".join(map(str, last4))
+
+
+def test_spoken_digits_leave_words_alone() -> None:
+    assert spoken_digits_to_text("someone called about one thing") == "someone called about one thing"
