@@ -22,6 +22,8 @@ _URGENCY_ORDER = (Urgency.LOW, Urgency.NORMAL, Urgency.URGENT, Urgency.EMERGENCY
 _SKIP_WORDS = frozenset({"no", "nope", "not really", "doesn't matter", "whenever", "any time", "anytime"})
 
 
+#: an FAQ match this close answers even when the concern is one for the team (message or transfer)
+FAQ_STRONG = 0.68
 #: a classifier score above which a request for a person is taken to be about that concern
 CONFIDENT = 0.5
 
@@ -66,8 +68,8 @@ class OfflinePolicy:
         placed = prediction.concern if prediction is not None else None
         if u.wants_human and placed != self.person_concern:
             # "a person, please" alone is not about, say, billing; "someone about my bill" is
-            confident = prediction is not None and prediction.score >= CONFIDENT
-            placed = placed if confident else self.person_concern
+            topic = u.topic.concern if u.topic is not None and u.topic.score >= CONFIDENT else None
+            placed = topic or self.person_concern
         if call.concern is None and placed is not None:
             tools.record_concern(placed)
         if u.wants_human:
@@ -77,7 +79,10 @@ class OfflinePolicy:
         if u.asks_hours:
             return self._hours(tools)
         faq = await asyncio.to_thread(tools.answer_faq, u.text)
-        if faq.ok:
+        placed_concern = tools.profile.concern(placed) if placed else None
+        handling = placed_concern.handling.action if placed_concern else None
+        if faq.ok and (faq.data["score"] >= FAQ_STRONG or handling in (None, HandlingAction.FAQ)):
+            # a close FAQ match answers; a looser one only when the concern isn't for a person to handle
             call.misunderstandings = 0
             return self._say(tools, "faq_answer", answer=faq.data["answer"])
         if placed is None:

@@ -289,6 +289,21 @@ def wants_human(text: str) -> bool:
     return bool(_WANTS_HUMAN.search(text)) and not _NO_HUMAN.search(text)
 
 
+_FILLER_WORDS = frozenset(
+    ["a", "an", "the", "i", "i'd", "i'm", "me", "my", "can", "could", "would", "will", "you", "please", "hi", "hello", "hey", "yes", "no", "ok", "okay", "just", "like", "want", "to", "with", "about", "for", "and", "or", "so", "um", "uh", "well", "there", "is", "it's", "is", "be", "able", "need", "let", "speak", "talk"]
+)
+
+
+def topic_besides_person(text: str) -> str | None:
+    """What a request for a person is about, if anything: "someone about my invoice" → "about my invoice".
+
+    None when the request names no topic ("can I speak to a human please")."""
+    rest = _WANTS_HUMAN.sub(" ", text)
+    words = re.findall(r"[a-z']+", rest.lower())
+    content = [w for w in words if w not in _FILLER_WORDS]
+    return rest.strip() if len(content) >= 2 else None
+
+
 _NO = _any(
     r"\b(?:(?:that'?s|that\s+is|it'?s|it\s+is|is)\s+)?not(?:\s+(?:really|quite|right|correct|exactly|it|me))+\b",
     r"\b(?:that'?s|that\s+is|it'?s|it\s+is)\s+not\b|\b(?:isn'?t|don'?t|do\s+not|never)\b",

@@ -32,6 +32,7 @@ class Understanding:
     name: str | None
     phone: str | None  # E.164
     prediction: ConcernPrediction | None  # None when not classified (empty, foreign, nonsense)
+    topic: ConcernPrediction | None = None  # for a request for a person: what else the caller said
 
 
 def understand(text: str, *, classifier: ConcernClassifier, region: str) -> Understanding:
@@ -45,6 +46,8 @@ def understand(text: str, *, classifier: ConcernClassifier, region: str) -> Unde
     language = detect_non_english(clean)
     nonsense = language is None and slots.is_nonsense(clean)
     classify = language is None and not nonsense
+    wants_human = slots.wants_human(clean)
+    topic_text = slots.topic_besides_person(clean) if wants_human and classify else None
     return Understanding(
         text=clean,
         empty=False,
@@ -52,11 +55,12 @@ def understand(text: str, *, classifier: ConcernClassifier, region: str) -> Unde
         nonsense=nonsense,
         goodbye=slots.is_goodbye(clean),
         yes_no=slots.yes_no(clean),
-        wants_human=slots.wants_human(clean),
+        wants_human=wants_human,
         emergency=slots.is_emergency(clean),
         urgency=slots.extract_urgency(clean),
         asks_hours=bool(_HOURS.search(clean)),
         name=slots.extract_name(clean),
         phone=slots.extract_phone(clean, region),
         prediction=classifier.predict(clean) if classify else None,
+        topic=classifier.predict(topic_text) if topic_text else None,
     )
