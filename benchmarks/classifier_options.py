@@ -223,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", type=Path, default=DEFAULT_PROFILE)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--report", action="store_true", help="rewrite this section of docs/benchmarks.md")
     args = parser.parse_args(argv)
 
     profile = load_profile(args.profile)
@@ -265,7 +266,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     summary = {"benchmark": "classifier_options", "n": len(texts), "results": results, "floor_sweep": sweep}
     print(json.dumps(summary))
+    if args.report:
+        _report(args, len(train_x), results)
     return 0
+
+
+def _report(args: argparse.Namespace, n_train: int, results: dict[str, dict[str, float]]) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.report import relative, write_section
+
+    args.profile, args.data = relative(args.profile), relative(args.data)
+    rows = "\n".join(
+        f"| {name} | {r['macro_f1']:.3f} | {r['accuracy']:.3f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
+        for name, r in results.items()
+    )
+    body = (
+        f"Trained on the {n_train} example texts of `{args.profile}` only; scored on `{args.data}` "
+        "(third-party test data; unplaced rows count as wrong). Latency is one utterance at a time with the "
+        "embedding cache off. The classifier alone; `docs/evals.md` scores whole turns through the brain.\n\n"
+        "| option | macro-F1 | accuracy | p50 ms | p95 ms |\n|---|---|---|---|---|\n" + rows
+    )
+    command = f"python benchmarks/classifier_options.py --profile {args.profile} --data {args.data} --report"
+    write_section("classifier", "Concern classifier options", body, command)
 
 
 if __name__ == "__main__":

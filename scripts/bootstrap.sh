@@ -10,10 +10,11 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv" >&2
   "$py" -m venv .venv
 fi
-stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${extras:-base}"
+hash="$(sha256sum pyproject.toml | cut -c1-16)"
+stamp=".venv/.installed-$hash-${extras:-base}"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing receptionist${extras:+[$extras]} into .venv (first run takes a few minutes)" >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip > .venv/pip-install.log 2>&1 || true
   if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}" \
       > .venv/pip-install.log 2>&1; then
     grep -v "^WARNING: Location" .venv/pip-install.log | tail -n 30 >&2
@@ -21,6 +22,6 @@ if [ ! -f "$stamp" ]; then
     exit 1
   fi
   .venv/bin/python -c "import receptionist.cli" || { echo "setup: receptionist does not import" >&2; exit 1; }
-  rm -f .venv/.installed-*
+  find .venv -maxdepth 1 -name '.installed-*' ! -name ".installed-$hash-*" -delete
   touch "$stamp"
 fi

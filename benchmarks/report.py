@@ -1,0 +1,45 @@
+"""Write one benchmark's section of docs/benchmarks.md, between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``.
+
+Each benchmark owns its section; the rest of the file is left as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+HEADER = """# Benchmarks
+
+Measured on the project's reference machine (2 cores, 24 GB). Each section says how to reproduce it;
+the scripts rewrite their own section.
+"""
+
+
+def relative(path: Path) -> str:
+    """``path`` as seen from the repository root (how the README's commands name files)."""
+    return os.path.relpath(Path(path).resolve(), DOC.parent.parent)
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}"
+
+
+def write_section(name: str, title: str, body: str, command: str) -> Path:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    section = (
+        f"{start}\n## {title}\n\nReproduce: `{command}`  \nMeasured {stamp} on {machine()}.\n\n{body.strip()}\n{end}"
+    )
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        text = before + section + after
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text, encoding="utf-8")
+    return DOC
