@@ -30,9 +30,7 @@ def machine() -> str:
 def write_section(name: str, title: str, body: str, command: str) -> Path:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    section = (
-        f"{start}\n## {title}\n\nReproduce: `{command}`  \nMeasured {stamp} on {machine()}.\n\n{body.strip()}\n{end}"
-    )
+    section = f"{start}\n## {title}\n\nReproduce: `{command}`  \nMeasured {stamp} on {machine()}.\n\n{body.strip()}\n{end}"
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
     if start in text and end in text:
         before, rest = text.split(start, 1)

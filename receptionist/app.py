@@ -98,6 +98,10 @@ class Receptionist:
                 return await summarise_with_llm(call, profile, settings, prompts_dir=prompts_dir)
 
             llm_summariser = _summarise
+        if settings.webhook_secret.get_secret_value() == "change-me" and any(
+            r.type == "webhook" and not r.secret_env for t in tenants.values() for r in t.profile.recipients
+        ):
+            log.warning("webhooks are signed with the default secret; set RECEPTIONIST_WEBHOOK_SECRET")
         db = None
         if with_database:
             settings.data_dir.mkdir(parents=True, exist_ok=True)

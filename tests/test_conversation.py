@@ -273,3 +273,15 @@ def test_unknown_numbers_and_tenants_are_refused() -> None:
         rx.tenant_for_number("+1 212 555 0000")
     with pytest.raises(UnknownTenant):
         rx.conversation("no-such-business")
+
+
+async def test_a_vip_caller_gets_a_person_for_what_would_be_a_message(tmp_path: Path) -> None:
+    handoff = FixedHandoff(HandoffStatus.QUEUED)
+    rx = build(tmp_path, handoff=handoff)
+    conv = rx.conversation("bright-smile-dental", caller_number="+1 617 555 0199")  # on the VIP list
+    await conv.open()
+    reply = await conv.say("I have a question about the statement you sent me")
+    assert conv.call.concern == "billing"  # normally a message
+    assert "connecting you" in reply
+    assert handoff.requests[0].trigger is EscalationTrigger.RULE
+    assert handoff.requests[0].priority == 5
