@@ -290,7 +290,52 @@ def wants_human(text: str) -> bool:
 
 
 _FILLER_WORDS = frozenset(
-    ["a", "an", "the", "i", "i'd", "i'm", "me", "my", "can", "could", "would", "will", "you", "please", "hi", "hello", "hey", "yes", "no", "ok", "okay", "just", "like", "want", "to", "with", "about", "for", "and", "or", "so", "um", "uh", "well", "there", "is", "it's", "is", "be", "able", "need", "let", "speak", "talk"]
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "i'd",
+        "i'm",
+        "me",
+        "my",
+        "can",
+        "could",
+        "would",
+        "will",
+        "you",
+        "please",
+        "hi",
+        "hello",
+        "hey",
+        "yes",
+        "no",
+        "ok",
+        "okay",
+        "just",
+        "like",
+        "want",
+        "to",
+        "with",
+        "about",
+        "for",
+        "and",
+        "or",
+        "so",
+        "um",
+        "uh",
+        "well",
+        "there",
+        "is",
+        "it's",
+        "is",
+        "be",
+        "able",
+        "need",
+        "let",
+        "speak",
+        "talk",
+    ]
 )
 
 
