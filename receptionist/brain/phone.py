@@ -10,11 +10,12 @@ import re
 
 import phonenumbers
 
-_DIGIT_WORDS = {
+#: spoken digits as callers say them, and the words that repeat the next one
+DIGIT_WORDS = {
     "zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
     "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
 }  # fmt: skip
-_MULTIPLIERS = {"double": 2, "triple": 3}
+MULTIPLIERS = {"double": 2, "triple": 3}
 _WORD = re.compile(r"[a-z]+|\d+|[+]", re.IGNORECASE)
 _SPOKEN_RUN = re.compile(
     r"\b(?:(?:zero|oh|o|nought|one|two|three|four|five|six|seven|eight|nine|double|triple|\d+)\b"
@@ -32,10 +33,10 @@ def spoken_digits_to_text(text: str) -> str:
         repeat = 1
         for tok in _WORD.findall(match.group(0)):
             low = tok.lower()
-            if low in _MULTIPLIERS:
-                repeat = _MULTIPLIERS[low]
+            if low in MULTIPLIERS:
+                repeat = MULTIPLIERS[low]
                 continue
-            digits = _DIGIT_WORDS.get(low, tok if tok.isdigit() else "")
+            digits = DIGIT_WORDS.get(low, tok if tok.isdigit() else "")
             out.append(digits * repeat if len(digits) == 1 else digits)
             repeat = 1
         trailing = " " if match.group(0)[-1:].isspace() else ""

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from receptionist.brain.phone import DIGIT_WORDS, MULTIPLIERS
+
 CARD = "card_number"
 SECURITY_CODE = "security_code"
 EXPIRY = "expiry"
@@ -34,12 +36,7 @@ _PLACEHOLDER = {
     ROUTING: "[routing number]",
 }
 
-_DIGIT_WORDS = {
-    "zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
-    "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
-}  # fmt: skip
-_MULTIPLIERS = {"double": 2, "triple": 3}
-_DIGIT_TOKEN = re.compile(r"\d+|\b(?:" + "|".join([*_DIGIT_WORDS, *_MULTIPLIERS]) + r")\b", re.IGNORECASE)
+_DIGIT_TOKEN = re.compile(r"\d+|\b(?:" + "|".join([*DIGIT_WORDS, *MULTIPLIERS]) + r")\b", re.IGNORECASE)
 _SEPARATOR = re.compile(r"[\s,.\-/()]{0,4}")
 _FILLER = r"(?:[\s:,\-]|\b(?:is|it'?s|its|the|my|number|code|date|on|of|in|at|would\s+be|will\s+be)\b)*"
 _SSN_KEY = re.compile(r"\b(?:social\s+security(?:\s+(?:number|no\.?|#))?|ssn)\b", re.IGNORECASE)
@@ -109,10 +106,10 @@ def _runs(text: str) -> list[list[_Group]]:
             runs.append(current)
             current = []
         last_end = m.end()
-        if word in _MULTIPLIERS:
-            repeat, repeat_start = _MULTIPLIERS[word], m.start()
+        if word in MULTIPLIERS:
+            repeat, repeat_start = MULTIPLIERS[word], m.start()
             continue
-        digits = _DIGIT_WORDS.get(word, word)
+        digits = DIGIT_WORDS.get(word, word)
         start = repeat_start if repeat_start is not None else m.start()
         current.append(_Group(start, m.end(), digits * repeat if len(digits) == 1 else digits))
         repeat, repeat_start = 1, None
