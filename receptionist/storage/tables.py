@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from receptionist.acd.events import QueueEventKind
 from receptionist.calls import Outcome, utcnow
 from receptionist.storage.records import DeliveryStatus
 from receptionist.storage.utc import UTCDateTime
@@ -182,3 +183,47 @@ class OutboxTable(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class QueueEventTable(Base):
+    """The ACD's queue log, one row per :class:`receptionist.acd.events.QueueEvent`; rows are never updated.
+
+    ``call_id`` has no foreign key: a queued item may be a scheduled callback task rather than a stored
+    call, and the log must be writable before (or without) the call's own row. ``id`` breaks ties between
+    events with the same ``at``, so reading in ``(at, id)`` order replays the log as it was written.
+    """
+
+    __tablename__ = "queue_events"
+    __table_args__ = (
+        CheckConstraint(_in("kind", [k.value for k in QueueEventKind]), name="kind"),
+        Index("ix_queue_events_tenant_at", "tenant_id", "at"),
+        Index("ix_queue_events_tenant_queue_at", "tenant_id", "queue", "at"),
+        Index("ix_queue_events_tenant_call", "tenant_id", "call_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT_ID), ForeignKey("tenants.id"))
+    queue: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    call_id: Mapped[str | None] = mapped_column(String(64))
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class WrapUpNoteTable(Base):
+    """An agent's wrap-up notes on a call they handled; rows are only added.
+
+    ``call_id`` has no foreign key, like ``queue_events``: the call may be a callback task (``<id>-cb``)
+    with no row in ``calls``. ``agent_id`` is the agent's id in the agents file.
+    """
+
+    __tablename__ = "wrapup_notes"
+    __table_args__ = (Index("ix_wrapup_notes_tenant_call", "tenant_id", "call_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(TENANT_ID), ForeignKey("tenants.id"))
+    call_id: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

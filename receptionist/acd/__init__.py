@@ -1,0 +1,1 @@
+"""Automatic call distribution: queues, human agents, strategies, timers, warm transfer and statistics."""
