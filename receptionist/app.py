@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from receptionist.acd.desk import TransferDesk
+from receptionist.acd.handoff import AcdHandoff, QueueRoutes
+from receptionist.acd.service import AcdService
 from receptionist.brain.base import Brain
 from receptionist.brain.fallback import FallbackBrain
 from receptionist.brain.offline.brain import OfflineBrain
@@ -20,7 +23,7 @@ from receptionist.brain.tools import CallTools, FaqIndex
 from receptionist.calls import Call, CallSummary, utcnow
 from receptionist.config.profile import BusinessProfile
 from receptionist.config.settings import Settings
-from receptionist.conversation import Conversation
+from receptionist.conversation import Conversation, OnQueued
 from receptionist.escalation.handoff import Handoff, NoAgents
 from receptionist.escalation.summary import LLMSummariser
 from receptionist.prompts import DEFAULT_PROMPTS_DIR, load_replies
@@ -63,6 +66,7 @@ class Receptionist:
     handoff: Handoff = field(default_factory=NoAgents)
     llm_summariser: LLMSummariser | None = None
     clock: Callable[[], datetime] = utcnow
+    on_queued: OnQueued | None = None  # where a call the ACD queued goes to hold (see ``attach_acd``)
 
     @classmethod
     def build(
@@ -119,6 +123,16 @@ class Receptionist:
             clock=clock,
         )
 
+    def attach_acd(
+        self, service: AcdService, *, routes: QueueRoutes | None = None, desk: TransferDesk | None = None
+    ) -> TransferDesk:
+        """Send escalations to the ACD; a queued caller holds (announcements, message or callback on
+        request) until an agent takes the call. Returns the desk that runs the hold sessions."""
+        desk = desk or TransferDesk(service)
+        self.handoff = AcdHandoff(service, routes=routes)
+        self.on_queued = desk.hold
+        return desk
+
     def tenant(self, tenant_id: str) -> Tenant:
         try:
             return self.tenants[tenant_id]
@@ -155,4 +169,5 @@ class Receptionist:
             rescue=tenant.offline,
             llm_summariser=self.llm_summariser,
             clock=self.clock,
+            on_queued=self.on_queued,
         )

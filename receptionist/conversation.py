@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -49,6 +49,21 @@ class CallStore(Protocol):
     def finish(self, call: Call, summary: CallSummary | None, deliveries: Sequence[NewDelivery]) -> None: ...
 
 
+class HeldCall(Protocol):
+    """Takes the caller's turns instead of the brain while a human is being found for them
+    (the warm transfer, :class:`receptionist.acd.transfer.WarmTransfer`)."""
+
+    def respond(self, caller_text: str) -> AsyncIterator[str]: ...
+
+    async def hang_up(self) -> Outcome | None:
+        """The call is closing while held: leave the queue; the outcome that earned, if any."""
+        ...
+
+
+#: Called once when a reply leaves the call QUEUED for a human; returns who takes the caller's turns.
+OnQueued = Callable[["Conversation"], Awaitable[HeldCall | None]]
+
+
 def clean_caller_text(text: str) -> str:
     """Strip control characters and cap the length; what remains is what the caller said."""
     text = _CONTROL.sub(" ", text).strip()
@@ -69,10 +84,14 @@ class Conversation:
     llm_summariser: LLMSummariser | None = None
     clock: Callable[[], datetime] = utcnow
     summary: CallSummary | None = None
+    on_queued: OnQueued | None = None  # the warm transfer starts here once the ACD has queued the call
+    held: HeldCall | None = None  # while set, caller turns go here instead of to the brain
     _stored_turns: int = 0
     _stored_escalation: bool = False
     _closed: bool = False
+    _hold_started: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _close_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def call(self) -> Call:
@@ -101,8 +120,12 @@ class Conversation:
             redacted = redact(clean_caller_text(caller_text))
             await self._record(Role.CALLER, redacted.text)
             pieces: list[str] = []
+            held = self.held
             try:
-                async for piece in self.brain.respond(self.tools, redacted.text):
+                responder = (
+                    held.respond(redacted.text) if held else self.brain.respond(self.tools, redacted.text)
+                )
+                async for piece in responder:
                     pieces.append(piece)
                     yield piece
             except Exception:
@@ -112,6 +135,13 @@ class Conversation:
                     yield piece
             await self._record(Role.RECEPTIONIST, " ".join(pieces))
             await self._store_escalation()
+            await self._enter_hold()
+
+    async def speak(self, text: str) -> None:
+        """Record what the receptionist says between replies (a hold announcement, a hand-back)."""
+        async with self._lock:
+            if not self.call.ended:
+                await self._record(Role.RECEPTIONIST, text)
 
     async def say(self, caller_text: str) -> str:
         """``reply`` collected into one string (text channels, tests)."""
@@ -119,9 +149,20 @@ class Conversation:
 
     async def close(self, *, outcome: Outcome | None = None) -> CallSummary:
         """End the call (hang-up, goodbye or failure) and store it with its summary and deliveries."""
+        async with self._close_lock:  # a hold session may close it (bridged) as the caller hangs up
+            return await self._close(outcome)
+
+    async def _close(self, outcome: Outcome | None) -> CallSummary:
         if self._closed and self.summary is not None:
             return self.summary
         self._closed = True
+        held, self.held = self.held, None
+        if held is not None:  # hung up while waiting for a human: the queue records it
+            try:
+                held_outcome = await held.hang_up()
+                outcome = outcome or held_outcome
+            except Exception:
+                log.exception("leaving the queue failed as call %s closed", self.call.id)
         call = self.call
         call.ended = True
         call.outcome = outcome or self.tools.final_outcome()
@@ -157,6 +198,16 @@ class Conversation:
             self.store.add_turn if self.store else None, self.call.id, seq, turn
         ):
             self._stored_turns += 1
+
+    async def _enter_hold(self) -> None:
+        """Once the ACD has queued the call, hand its turns to the hold session (the warm transfer)."""
+        queued = self.call.handoff_status is HandoffStatus.QUEUED and not self.call.ended
+        if queued and self.on_queued is not None and not self._hold_started:
+            self._hold_started = True
+            try:
+                self.held = await self.on_queued(self)
+            except Exception:
+                log.exception("the hold session of call %s did not start", self.call.id)
 
     async def _store_escalation(self) -> None:
         call = self.call

@@ -1,0 +1,55 @@
+"""The FastAPI app factory. The composition root builds the ACD service, the agents and the database
+and passes them in; nothing is created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from receptionist.acd.agents_file import AgentDirectory
+from receptionist.acd.bridge import Bridges
+from receptionist.acd.service import AcdService
+from receptionist.storage.database import Database
+from receptionist.web import agent_routes, agent_socket, errors
+from receptionist.web.context import ApiContext, ApiSettings
+from receptionist.web.limits import BodyLimit
+
+
+def create_app(
+    *,
+    service: AcdService,
+    agents: AgentDirectory,
+    db: Database | None = None,
+    bridges: Bridges | None = None,
+    settings: ApiSettings | None = None,
+    run_service: bool = False,
+) -> FastAPI:
+    """The HTTP API. ``run_service``: start and stop the ACD service's loops with the app (when this
+    app is the process's only user of it; otherwise the composition root runs them)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if run_service:
+            await service.start()
+        try:
+            yield
+        finally:
+            if run_service:
+                await service.stop()
+
+    context = ApiContext(
+        service=service,
+        agents=agents,
+        db=db,
+        bridges=bridges if bridges is not None else Bridges(),
+        settings=settings or ApiSettings(),
+    )
+    app = FastAPI(title="receptionist", lifespan=lifespan)
+    app.state.context = context
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
+    app.include_router(agent_routes.router, prefix="/api/agent")
+    app.include_router(agent_socket.router, prefix="/api/agent")
+    return app

@@ -1,0 +1,61 @@
+"""What the routes share, handed in by the composition root, and the dependencies that reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Header
+from starlette.requests import HTTPConnection
+
+from receptionist.acd.agents_file import AgentAccount, AgentDirectory
+from receptionist.acd.bridge import Bridges
+from receptionist.acd.service import AcdService
+from receptionist.storage.database import Database
+from receptionist.web.errors import ApiError
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiSettings:
+    """Limits of the HTTP API."""
+
+    max_body_bytes: int = 64 * 1024
+    ws_auth_timeout_s: float = 10.0  # a socket without an Authorization header must send its token by then
+    max_ws_message_chars: int = 16_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiContext:
+    service: AcdService
+    agents: AgentDirectory
+    db: Database | None = None
+    bridges: Bridges = field(default_factory=Bridges)
+    settings: ApiSettings = field(default_factory=ApiSettings)
+
+
+def get_context(connection: HTTPConnection) -> ApiContext:
+    context: ApiContext = connection.app.state.context
+    return context
+
+
+ContextDep = Annotated[ApiContext, Depends(get_context)]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def current_agent(context: ContextDep, authorization: Annotated[str | None, Header()] = None) -> AgentAccount:
+    """The agent whose bearer token came with the request; 401 otherwise."""
+    token = bearer_token(authorization)
+    account = context.agents.authenticate(token) if token else None
+    if account is None:
+        raise ApiError(401, "a valid agent API token is required (Authorization: Bearer <token>)")
+    return account
+
+
+AgentDep = Annotated[AgentAccount, Depends(current_agent)]
