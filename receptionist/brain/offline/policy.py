@@ -52,7 +52,7 @@ class OfflinePolicy:
         if u.language is not None:
             call.misunderstandings += 1
             self._note_reason(tools, f"caller spoke {u.language}")
-            return self._say(tools, "other_language") + " " + self._next_message_step(tools)
+            return self._say(tools, "other_language") + " " + self.next_message_step(tools)
         self._capture(tools, u)
         if call.awaiting is not None:
             answered = await self._answer_awaited(tools, u)
@@ -101,8 +101,8 @@ class OfflinePolicy:
         if action is HandlingAction.TRANSFER:
             return await self._escalate(tools, u, EscalationTrigger.CONCERN)
         if action is HandlingAction.FAQ:
-            return self._say(tools, "faq_unknown") + " " + self._next_message_step(tools)
-        return self._say(tools, "concern_message") + " " + self._next_message_step(tools)
+            return self._say(tools, "faq_unknown") + " " + self.next_message_step(tools)
+        return self._say(tools, "concern_message") + " " + self.next_message_step(tools)
 
     # -- answers to what we asked ------------------------------------------------------------------
 
@@ -111,26 +111,26 @@ class OfflinePolicy:
         awaiting = call.awaiting
         if awaiting is Slot.NAME:
             if draft.name:
-                return self._next_message_step(tools)
+                return self.next_message_step(tools)
             if u.wants_human:
                 return None
             call.misunderstandings += 1
             return self._say(tools, "ask_name_spell")
         if awaiting is Slot.PHONE:
             if draft.phone:
-                return self._next_message_step(tools)
+                return self.next_message_step(tools)
             if u.yes_no is True and call.caller_number:
                 tools.take_message(save=False, phone=call.caller_number, phone_confirmed=True)
-                return self._next_message_step(tools)
+                return self.next_message_step(tools)
             if u.yes_no is False and call.caller_number:
                 return self._say(tools, "ask_phone", name=draft.name or "")
             return self._say(tools, "ask_phone_again")
         if awaiting is Slot.PHONE_CONFIRM:
             if u.phone and draft.phone and not draft.phone_confirmed and u.yes_no is None:
-                return self._next_message_step(tools)  # a corrected number: read it back again
+                return self.next_message_step(tools)  # a corrected number: read it back again
             if u.yes_no is True:
                 tools.take_message(save=False, phone_confirmed=True)
-                return self._next_message_step(tools)
+                return self.next_message_step(tools)
             if u.yes_no is False:
                 tools.take_message(save=False, phone_confirmed=False)
                 return self._say(tools, "ask_phone_again")
@@ -139,12 +139,12 @@ class OfflinePolicy:
             if u.wants_human:
                 return None
             tools.take_message(save=False, reason=u.text)
-            return self._next_message_step(tools)
+            return self.next_message_step(tools)
         if awaiting is Slot.BEST_TIME:
             when = slots.best_time(u.text)
             skipped = u.yes_no is False or u.text.lower().strip(" .!") in _SKIP_WORDS
             draft.best_time = when or ("any time" if skipped else u.text[:200])
-            return self._next_message_step(tools)
+            return self.next_message_step(tools)
         if awaiting is Slot.ANYTHING_ELSE:
             call.awaiting = None
             if u.goodbye or (u.yes_no is False and len(u.text.split()) <= 6):
@@ -172,8 +172,10 @@ class OfflinePolicy:
         if not tools.call.draft.reason:
             tools.take_message(save=False, reason=reason)
 
-    def _next_message_step(self, tools: CallTools) -> str:
-        """Ask for the next missing piece of the message, or save it when nothing is missing."""
+    def next_message_step(self, tools: CallTools) -> str:
+        """Ask for the next missing piece of the message, or save it when nothing is missing.
+
+        Public because a call handed back from the queue (:mod:`receptionist.acd.resume`) continues here."""
         call, draft = tools.call, tools.call.draft
         region = tools.profile.country
         if call.message is not None:
@@ -225,7 +227,7 @@ class OfflinePolicy:
             call.awaiting = None
             return self._say(tools, "connecting", team=team)
         self._note_reason(tools, reason)
-        return self._say(tools, "human_unavailable", team=team) + " " + self._next_message_step(tools)
+        return self._say(tools, "human_unavailable", team=team) + " " + self.next_message_step(tools)
 
     async def _emergency(self, tools: CallTools, u: Understanding) -> str:
         instruction = tools.profile.escalation.emergency_instruction
@@ -243,7 +245,7 @@ class OfflinePolicy:
             )
         self._note_reason(tools, u.text)
         lead = self._say(tools, "emergency_message", instruction=instruction)
-        return lead + " " + self._next_message_step(tools)
+        return lead + " " + self.next_message_step(tools)
 
     # -- small answers -----------------------------------------------------------------------------
 
