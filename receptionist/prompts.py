@@ -38,8 +38,9 @@ class Replies:
 
 
 @cache
-def load_replies(prompts_dir: Path = DEFAULT_PROMPTS_DIR) -> Replies:
-    path = prompts_dir / "offline_replies.yaml"
+def load_replies(prompts_dir: Path = DEFAULT_PROMPTS_DIR, name: str = "offline_replies.yaml") -> Replies:
+    """A file of templated replies (``offline_replies.yaml``, ``hold_announcements.yaml``)."""
+    path = prompts_dir / name
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
@@ -47,5 +48,5 @@ def load_replies(prompts_dir: Path = DEFAULT_PROMPTS_DIR) -> Replies:
     if not isinstance(raw, dict) or not all(
         isinstance(v, list) and v and all(isinstance(s, str) for s in v) for v in raw.values()
     ):
-        raise PromptError(f"{path}: expected a mapping of key -> list of reply strings")
+        raise PromptError(f"{path}: expected a mapping of key -> list of strings")
     return Replies({str(k): tuple(v) for k, v in raw.items()})

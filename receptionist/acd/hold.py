@@ -4,13 +4,10 @@ back" (or the keys 1 and 2) to stop waiting. Texts come from ``prompts/hold_anno
 from __future__ import annotations
 
 import re
-from functools import cache
 from pathlib import Path
 
-import yaml
-
 from receptionist.acd.model import CallerChoice, Position
-from receptionist.prompts import DEFAULT_PROMPTS_DIR, PromptError, Replies
+from receptionist.prompts import DEFAULT_PROMPTS_DIR, Replies, load_replies
 
 HOLD_FILE = "hold_announcements.yaml"
 KEYS = {"1": CallerChoice.MESSAGE, "2": CallerChoice.CALLBACK}
@@ -32,19 +29,9 @@ _NEGATIONS = frozenset({"not", "don't", "dont", "never", "without"})
 _DTMF = re.compile(r"^\s*(?:dtmf[:\s]*)?([0-9*#])\s*$", re.I)
 
 
-@cache
 def load_hold_prompts(prompts_dir: Path = DEFAULT_PROMPTS_DIR) -> Replies:
     """The hold texts, keyed by situation (same shape as ``offline_replies.yaml``)."""
-    path = prompts_dir / HOLD_FILE
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise PromptError(f"{path}: {e}") from e
-    if not isinstance(raw, dict) or not all(
-        isinstance(v, list) and v and all(isinstance(s, str) for s in v) for v in raw.values()
-    ):
-        raise PromptError(f"{path}: expected a mapping of key -> list of strings")
-    return Replies({str(k): tuple(v) for k, v in raw.items()})
+    return load_replies(prompts_dir, HOLD_FILE)
 
 
 def ordinal(position: int) -> str:
