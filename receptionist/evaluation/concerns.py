@@ -131,8 +131,6 @@ def markdown(report: ConcernReport, command: str) -> str:
     extra = sorted({p for row in s.confusion.values() for p in row} - set(labels) - {"(unplaced)"})
     cols = [*labels, *extra, "(unplaced)"]
     out = [
-        "# Evaluations",
-        "",
         "## Caller concerns (offline brain, whole turn)",
         "",
         f"Reproduce: `{command}`",
