@@ -14,7 +14,9 @@ from receptionist.voice.stt import read_wav, resample, to_float32
 
 ROOT = Path(__file__).parents[2]
 SPEECH = ROOT / ".." / "shared" / "evaldata" / "speech"
-needs_speech = pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/evaldata/speech not beside the repo")
+# Outside CI a checkout without ../shared skips these; with CI=true missing data fails the tests.
+MISSING = not SPEECH.is_dir() and os.environ.get("CI", "").lower() != "true"
+needs_speech = pytest.mark.skipif(MISSING, reason="../shared/evaldata/speech not beside the repo")
 
 
 def _references() -> dict[str, str]:
@@ -79,7 +81,7 @@ def test_transcribes_real_speech_wide_and_narrow_band(file: str) -> None:
 
 @pytest.mark.slow
 async def test_livekit_stt_recognizes_a_buffer() -> None:
-    if not SPEECH.is_dir():
+    if MISSING:
         pytest.skip("no speech data")
     from livekit import rtc
 
