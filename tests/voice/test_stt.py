@@ -80,9 +80,8 @@ def test_transcribes_real_speech_wide_and_narrow_band(file: str) -> None:
 
 
 @pytest.mark.slow
+@needs_speech
 async def test_livekit_stt_recognizes_a_buffer() -> None:
-    if MISSING:
-        pytest.skip("no speech data")
     from livekit import rtc
 
     from receptionist.voice.stt import livekit_stt
