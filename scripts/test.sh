@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bootstrap.sh dev
+. scripts/system_packages.sh
 envfile="$(mktemp -t receptionist-services.XXXXXX)"
 cleanup() { .venv/bin/python scripts/services.py stop --env-file "$envfile" >/dev/null 2>&1 || true; }
 trap cleanup EXIT

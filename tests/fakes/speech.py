@@ -1,0 +1,53 @@
+"""Caller speech for tests, spoken by espeak-ng (never the receptionist's own Piper voice).
+
+espeak-ng is a Debian package that ``scripts/system_packages.sh`` installs for the test command.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from receptionist.voice.stt import read_wav, resample
+
+
+def espeak_available() -> bool:
+    return shutil.which("espeak-ng") is not None
+
+
+def espeak(text: str, *, rate: int = 16_000, voice: str = "en-us", wpm: int = 150) -> npt.NDArray[np.float32]:
+    """``text`` spoken by espeak-ng, mono float32 at ``rate``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "speech.wav"
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(out), text],
+            check=True,
+            capture_output=True,
+        )
+        audio, src_rate = read_wav(out)
+    return resample(audio * 0.8, src_rate, rate)
+
+
+def silence(seconds: float, rate: int = 16_000) -> npt.NDArray[np.float32]:
+    return np.zeros(round(seconds * rate), dtype=np.float32)
+
+
+def conversation(
+    turns: Sequence[str], *, gap_s: float = 2.0, lead_s: float = 0.5, rate: int = 16_000
+) -> tuple[npt.NDArray[np.float32], list[tuple[float, float]]]:
+    """Caller turns separated by ``gap_s`` of silence; also each turn's (start, end) in seconds."""
+    parts = [silence(lead_s, rate)]
+    spans: list[tuple[float, float]] = []
+    t = lead_s
+    for text in turns:
+        speech = espeak(text, rate=rate)
+        spans.append((t, t + speech.size / rate))
+        parts += [speech, silence(gap_s, rate)]
+        t += speech.size / rate + gap_s
+    return np.concatenate(parts), spans
