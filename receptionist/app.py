@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from receptionist.acd.desk import TransferDesk
 from receptionist.acd.handoff import AcdHandoff, QueueRoutes
@@ -29,6 +30,9 @@ from receptionist.escalation.summary import LLMSummariser
 from receptionist.prompts import DEFAULT_PROMPTS_DIR, load_replies
 from receptionist.storage.database import Database
 from receptionist.storage.repository import CallRepository, TenantRepository
+
+if TYPE_CHECKING:
+    from receptionist.voice.session import VoiceModels
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +136,19 @@ class Receptionist:
         self.handoff = AcdHandoff(service, routes=routes)
         self.on_queued = desk.hold
         return desk
+
+    def voice_models(self) -> VoiceModels:
+        """The speech models every voice call in this process shares (loaded on first use; blocking)."""
+        from receptionist.voice.session import VoiceModels, VoiceOptions
+        from receptionist.voice.stt import SttOptions
+        from receptionist.voice.tts import TtsOptions
+
+        s = self.settings
+        options = VoiceOptions(
+            stt=SttOptions(model_dir=str(s.whisper_model_dir) if s.whisper_model_dir else None),
+            tts=TtsOptions(voice_path=str(s.piper_voice) if s.piper_voice else None),
+        )
+        return VoiceModels.load(options)
 
     def tenant(self, tenant_id: str) -> Tenant:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -269,6 +270,91 @@ def outbox_run(
         typer.echo(f"{r.sent} sent, {r.retried} to retry, {r.dead} failed")
     else:
         asyncio.run(worker.run_forever(interval))
+
+
+@app.command("call")
+def call(
+    caller_wav: Annotated[
+        Path, typer.Argument(help="the caller's side: a 16-bit PCM WAV, turns separated by silence")
+    ],
+    profile: ProfileOpt,
+    out: Annotated[Path | None, typer.Option(help="write what the receptionist said to this WAV")] = None,
+    fast: Annotated[
+        bool, typer.Option("--fast", help="feed each caller turn as soon as the reply ends, not in real time")
+    ] = False,
+    caller_number: Annotated[str | None, typer.Option(help="caller ID the call comes from")] = None,
+    as_json: JsonOpt = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run a whole voice call with a WAV file as the caller; print the transcript and the outcome."""
+    _setup_logging(verbose)
+    from receptionist.app import Receptionist
+    from receptionist.voice.audio_io import BadAudio
+    from receptionist.voice.models import ModelNotAvailable
+
+    prof = _profile(profile)
+    if not caller_wav.is_file():
+        typer.echo(f"{caller_wav}: no such file", err=True)
+        raise typer.Exit(2)
+    receptionist = Receptionist.build(Settings(), [prof])
+    try:
+        result = asyncio.run(_call(receptionist, prof.tenant_id, caller_wav, fast, caller_number))
+    except (ModelNotAvailable, BadAudio, ValueError, EOFError) as e:  # wave.Error is an Exception too
+        typer.echo(f"{caller_wav}: {e}", err=True)
+        raise typer.Exit(2) from None
+    if out is not None:
+        from receptionist.telephony.wavfile import write_wav
+
+        write_wav(out, result.audio, result.sample_rate)
+    data = result.as_json()
+    if as_json:
+        typer.echo(json.dumps(data))
+        return
+    turns: Any = data["turns"]
+    for turn in turns:
+        who = "Caller" if turn["role"] == "caller" else "Receptionist"
+        typer.secho(f"{who}: {turn['text']}", fg=typer.colors.GREEN if who == "Receptionist" else None)
+    typer.echo(f"\nOutcome: {data['outcome']}  Concern: {data['concern'] or '-'}  Call: {data['call_id']}")
+    typer.echo(f"Summary: {data['summary']}")
+    if out is not None:
+        typer.echo(f"Receptionist audio: {out}")
+
+
+async def _call(receptionist: Any, tenant_id: str, wav: Path, fast: bool, caller_number: str | None) -> Any:
+    import wave
+
+    from receptionist.telephony.wavfile import call_from_wav
+
+    try:
+        wave.open(str(wav), "rb").close()
+    except (wave.Error, EOFError) as e:
+        raise ValueError(f"not a readable WAV file ({e})") from None
+    models = await asyncio.to_thread(receptionist.voice_models)
+    conv = receptionist.conversation(tenant_id, caller_number=caller_number, channel="file")
+    return await call_from_wav(conv, wav, models=models, fast=fast)
+
+
+@app.command("worker", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def worker(
+    ctx: typer.Context, profile: ProfileOpt, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False
+) -> None:
+    """The LiveKit Agents worker (rooms and SIP). Further arguments go to LiveKit's CLI: start, dev, ...
+
+    Needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET for a LiveKit server.
+    """
+    _setup_logging(verbose)
+    from receptionist.app import Receptionist
+    from receptionist.telephony.livekit_worker import run_worker
+
+    prof = _profile(profile)
+    if any(a in ("start", "dev", "connect") for a in ctx.args) and not os.environ.get("LIVEKIT_URL"):
+        typer.echo(
+            "set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET to reach a LiveKit server", err=True
+        )
+        raise typer.Exit(2)
+    receptionist = Receptionist.build(Settings(), [prof])
+    sys.argv = ["receptionist worker", *ctx.args]
+    run_worker(receptionist)
 
 
 @app.command("check-profile")

@@ -123,3 +123,12 @@ def redis_url() -> str:
     if problem:
         _unavailable(problem)
     return url
+
+
+@pytest.fixture
+def needs_espeak() -> None:
+    """Tests whose caller is spoken by espeak-ng (``scripts/system_packages.sh`` installs it)."""
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        _unavailable("espeak-ng is not installed (apt-get install espeak-ng)")

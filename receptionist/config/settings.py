@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = 10
     delivery_backoff_s: float = 30.0
 
+    # voice: local models by directory/path only (a size name would mean a hub download)
+    whisper_model_dir: Path | None = Field(default=None, description="CTranslate2 Whisper dir; default tiny.en")
+    piper_voice: Path | None = Field(default=None, description="Piper .onnx voice; default en_US-joe-medium")
+    max_calls: int = Field(default=4, ge=1, description="voice calls this process carries at once")
+
+    # telephony: Twilio (webhook signatures) and signed media/softphone WebSocket tokens
+    public_url: str | None = Field(default=None, description="https://host as Twilio reaches this server")
+    twilio_auth_token: SecretStr | None = None
+    media_token_secret: SecretStr | None = Field(
+        default=None, description="signs media/softphone WebSocket tokens; random per process if unset"
+    )
+    media_token_ttl_s: float = Field(default=60.0, gt=0)
+
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)

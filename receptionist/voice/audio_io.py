@@ -45,9 +45,10 @@ def pcm16(samples: npt.NDArray[np.generic] | bytes) -> npt.NDArray[np.int16]:
     if a.ndim != 1:
         raise BadAudio(f"expected mono audio, got shape {a.shape}")
     if a.dtype == np.int16:
-        return a
+        return a.astype(np.int16, copy=False)
     if np.issubdtype(a.dtype, np.floating):
-        return (np.clip(np.nan_to_num(a), -1.0, 1.0) * 32767.0).astype(np.int16)
+        scaled: npt.NDArray[np.int16] = (np.clip(np.nan_to_num(a), -1.0, 1.0) * 32767.0).astype(np.int16)
+        return scaled
     raise BadAudio(f"expected int16 or float samples, got {a.dtype}")
 
 

@@ -1,0 +1,317 @@
+"""One voice call: a LiveKit ``AgentSession`` (Silero VAD → Whisper → the brain → Piper) on any audio pair.
+
+Every transport (Twilio Media Streams, the browser softphone, a WAV file, a LiveKit room) builds the same
+:class:`VoiceCall` around a :class:`~receptionist.conversation.Conversation`; only the audio pair differs.
+The session is configured against the traps measured in ``DESIGN.md``: turns end on Silero VAD plus
+:class:`~receptionist.voice.endpointing.TranscriptTurnDetector` (not LiveKit's default model, which splits
+sentences at commas), interruptions are VAD-based (adaptive is cloud-only), the AEC warm-up that makes
+the first 3 s deaf is off, and preemptive generation is off because each brain turn is a committed turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from livekit import rtc
+from livekit.agents import Agent, AgentSession, stt, tts, vad
+from livekit.agents.voice.events import (
+    AgentStateChangedEvent,
+    UserInputTranscribedEvent,
+    UserStateChangedEvent,
+)
+from livekit.plugins import silero  # LiveKit plugins register themselves: main thread, at import
+
+from receptionist.brain.livekit import BrainLLM
+from receptionist.calls import CallSummary
+from receptionist.conversation import Conversation
+from receptionist.voice.audio_io import CallerAudio, ReceptionistAudio
+from receptionist.voice.endpointing import TranscriptTurnDetector
+from receptionist.voice.phrases import PhraseCache
+from receptionist.voice.stt import SttOptions, livekit_stt
+from receptionist.voice.tts import TtsOptions, livekit_tts
+
+log = logging.getLogger(__name__)
+
+#: what the caller is taken to have said when they press 0
+PRESSED_ZERO = "(pressed 0) A person, please."
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceOptions:
+    """How calls listen and speak. Hashable: it keys the process-wide models."""
+
+    stt: SttOptions = field(default_factory=SttOptions)
+    tts: TtsOptions = field(default_factory=TtsOptions)
+    vad_min_silence_s: float = 0.3  # Silero: silence that ends a stretch of speech
+    vad_activation: float = 0.5
+    endpoint_min_s: float = 0.3  # then this much quiet since the last word ends the turn...
+    endpoint_max_s: float = 2.0  # ...or this much if the words so far look unfinished (a number, spelling)
+    interrupt_min_s: float = 0.3  # caller speech this long during playback stops it
+    max_call_s: float = 3_600.0  # a call is hung up after this long, whatever happens
+
+
+@dataclass(frozen=True)
+class VoiceModels:
+    """The models every call in the process shares (loaded once; inference runs in threads)."""
+
+    options: VoiceOptions
+    vad: vad.VAD
+    stt: stt.STT[Any]
+    tts: tts.TTS[Any]
+    phrases: PhraseCache
+
+    @classmethod
+    def load(cls, options: VoiceOptions | None = None) -> VoiceModels:
+        return _load(options or VoiceOptions())
+
+
+@functools.lru_cache(maxsize=2)
+def _load(options: VoiceOptions) -> VoiceModels:
+    from receptionist.voice.stt import get_transcriber
+    from receptionist.voice.tts import get_synthesizer
+
+    started = time.perf_counter()
+    get_transcriber(options.stt)  # load now, not on the first caller's first word
+    get_synthesizer(options.tts)
+    models = VoiceModels(
+        options=options,
+        vad=silero.VAD.load(
+            min_silence_duration=options.vad_min_silence_s,
+            activation_threshold=options.vad_activation,
+            prefix_padding_duration=0.3,
+        ),
+        stt=livekit_stt(options.stt),
+        tts=livekit_tts(options.tts),
+        phrases=PhraseCache(options.tts),
+    )
+    log.info("voice models loaded in %.2f s", time.perf_counter() - started)
+    return models
+
+
+def audio_frames(
+    pcm: npt.NDArray[np.int16], sample_rate: int, frame_ms: int = 20
+) -> AsyncIterator[rtc.AudioFrame]:
+    """Pre-rendered PCM as the frame stream ``session.say(audio=...)`` takes."""
+
+    async def frames() -> AsyncIterator[rtc.AudioFrame]:
+        n = sample_rate * frame_ms // 1000
+        for start in range(0, pcm.size, n):
+            chunk = pcm[start : start + n]
+            yield rtc.AudioFrame(
+                data=chunk.tobytes(), sample_rate=sample_rate, num_channels=1, samples_per_channel=chunk.size
+            )
+
+    return frames()
+
+
+class _ReceptionistAgent(Agent):
+    def __init__(self, line: VoiceCall) -> None:
+        super().__init__(
+            instructions="(the receptionist's brain holds its own instructions)",
+            llm=BrainLLM(line.conversation),
+        )
+        self._line = line
+
+    async def on_enter(self) -> None:
+        greeting = await self._line.conversation.open()
+        await self._line.speak(greeting, record=False)
+
+
+class VoiceCall:
+    """A caller on the line: the session, its audio and the conversation it drives.
+
+    The audio is a :class:`CallerAudio` / :class:`ReceptionistAudio` pair (Twilio, softphone, file), or,
+    without one, a LiveKit room given to :meth:`run` (the worker: SIP and WebRTC participants).
+    """
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        *,
+        caller: CallerAudio | None = None,
+        output: ReceptionistAudio | None = None,
+        models: VoiceModels,
+    ) -> None:
+        self.conversation = conversation
+        self.caller = caller
+        self.output = output
+        self.models = models
+        self.session: AgentSession[Any] | None = None
+        self.transcripts: list[tuple[float, str]] = []  # (time.time(), final caller transcript)
+        self._done = asyncio.Event()
+        self._stored = asyncio.Event()
+        self.summary: CallSummary | None = None
+        self._hung_up = False
+        self._state = "initializing"
+        self._changed = asyncio.Condition()
+        self._state_since = self._user_since = time.monotonic()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.replies_heard = 0  # speech turns (greeting, replies, announcements) that finished playing
+
+    @property
+    def call_id(self) -> str:
+        return self.conversation.call.id
+
+    def _build_session(self) -> AgentSession[Any]:
+        o = self.models.options
+        region = self.conversation.profile.country
+        session: AgentSession[Any] = AgentSession(
+            stt=self.models.stt,
+            vad=self.models.vad,
+            tts=self.models.tts,
+            turn_handling={
+                "turn_detection": TranscriptTurnDetector(region),
+                "endpointing": {
+                    "mode": "fixed",
+                    "min_delay": o.endpoint_min_s,
+                    "max_delay": o.endpoint_max_s,
+                },
+                "interruption": {
+                    "enabled": True,
+                    "mode": "vad",
+                    "min_duration": o.interrupt_min_s,
+                    "resume_false_interruption": False,
+                    "false_interruption_timeout": None,
+                },
+                "preemptive_generation": {"enabled": False},
+            },
+            aec_warmup_duration=None,
+            user_away_timeout=None,
+            tts_text_transforms=None,
+        )
+        if self.caller is not None:
+            session.input.audio = self.caller
+        if self.output is not None:
+            session.output.audio = self.output
+        session.on("agent_state_changed", self._on_state)
+        session.on("user_input_transcribed", self._on_transcript)
+        session.on("user_state_changed", self._on_user_state)
+        session.on("close", self._on_close)
+        return session
+
+    async def run(self, *, room: rtc.Room | None = None) -> CallSummary:
+        """Greet, converse until the call ends (brain, hang-up, or time limit), then store it."""
+        self.session = self._build_session()
+        try:
+            if room is not None:
+                await self.session.start(_ReceptionistAgent(self), room=room)
+            else:
+                await self.session.start(_ReceptionistAgent(self))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._done.wait(), timeout=self.models.options.max_call_s)
+        except Exception:
+            log.exception("voice session of call %s failed", self.call_id)
+        finally:
+            if self.caller is not None:
+                self.caller.close()
+            with contextlib.suppress(Exception):
+                await self.session.aclose()
+        try:
+            self.summary = await self.conversation.close()
+        finally:
+            self._stored.set()
+        return self.summary
+
+    async def finished(self) -> CallSummary | None:
+        """Wait until the call has ended and been stored; its summary (None if storing failed)."""
+        await self._stored.wait()
+        return self.summary
+
+    def hang_up(self) -> None:
+        """The caller hung up or the line dropped: the call ends now."""
+        self._hung_up = True
+        if self.caller is not None:
+            self.caller.close()
+        self._done.set()
+        self._spawn(self._notify())
+
+    async def speak(self, text: str, *, record: bool = True) -> None:
+        """Say a line outside a reply (greeting, hold announcement): cached audio when there is some."""
+        if self.session is None or self._done.is_set():
+            return
+        if record:
+            await self.conversation.speak(text)
+        phrase = await self.models.phrases.get_or_synthesize(text)
+        handle = self.session.say(
+            text, audio=audio_frames(phrase.pcm, phrase.sample_rate), add_to_chat_ctx=False
+        )
+        await handle
+
+    async def press(self, key: str) -> None:
+        """A DTMF key: while held it is a hold choice; otherwise 0 asks for a person."""
+        held = self.conversation.held
+        if held is not None and hasattr(held, "press"):
+            await held.press(key)
+        elif key == "0" and self.session is not None and not self._done.is_set():
+            self.session.interrupt()
+            self.session.generate_reply(user_input=PRESSED_ZERO)
+
+    @property
+    def ended(self) -> bool:
+        return self._done.is_set()
+
+    async def wait_heard(self, count: int, *, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until ``count`` speech turns have been heard and the receptionist is listening again
+        (or the call is over); False on timeout."""
+
+        def ready() -> bool:
+            return self._done.is_set() or (self.replies_heard >= count and self._state == "listening")
+
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(ready), timeout=timeout)
+            except TimeoutError:
+                return False
+        return True
+
+    def idle_for(self, *, since: float) -> float:
+        """Seconds the receptionist has been listening to a silent caller, counted from no earlier than
+        ``since`` (monotonic); 0 while it is thinking or speaking, or the caller is speaking."""
+        session = self.session
+        if self._state != "listening" or session is None or session.user_state == "speaking":
+            return 0.0
+        return time.monotonic() - max(since, self._state_since, self._user_since)
+
+    def _on_state(self, ev: AgentStateChangedEvent) -> None:
+        self._state = ev.new_state
+        self._state_since = time.monotonic()
+        if ev.old_state == "speaking":
+            self.replies_heard += 1
+            if self.conversation.ended and not self._held_or_bridged():
+                self._done.set()  # the goodbye has been heard
+        self._spawn(self._notify())
+
+    def _on_close(self, _ev: object) -> None:
+        """The session closed under us (a room participant left, an unrecoverable error)."""
+        if not self._done.is_set():
+            self._hung_up = True
+            self._done.set()
+            self._spawn(self._notify())
+
+    def _on_user_state(self, ev: UserStateChangedEvent) -> None:
+        self._user_since = time.monotonic()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _held_or_bridged(self) -> bool:
+        return self.conversation.held is not None
+
+    def _on_transcript(self, ev: UserInputTranscribedEvent) -> None:
+        if ev.is_final and ev.transcript.strip():
+            self.transcripts.append((time.time(), ev.transcript))
