@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import logging
 import random
@@ -87,7 +88,7 @@ async def run(max_calls: int, turns: int) -> dict[str, object]:
     capacity = max((int(lv["calls"]) for lv in levels if float(lv["p95_ms"]) <= LIMIT_MS), default=0)  # type: ignore[arg-type]
     growth = [
         (float(b["peak_rss_mb"]) - float(a["peak_rss_mb"]))  # type: ignore[arg-type]
-        for a, b in zip(levels, levels[1:], strict=False)
+        for a, b in itertools.pairwise(levels)
     ]
     return {
         "capacity": capacity,

@@ -43,8 +43,7 @@ async def barge_in(rx: object, models: VoiceModels, trials: int) -> list[float]:
         line = Line(rx, models)  # type: ignore[arg-type]
         await line.start()
         try:
-            while not line.sink.segment_starts:
-                await asyncio.sleep(0.01)
+            await line.sink.speaking.wait()
             await asyncio.sleep(1.0)
             t0 = await line.feed_realtime(speech, tail_s=1.0)
             spoke = t0 + onset

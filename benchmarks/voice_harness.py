@@ -90,12 +90,14 @@ class TimedSink:
 
     segment_starts: list[float] = field(default_factory=list)
     clears: list[float] = field(default_factory=list)
+    speaking: asyncio.Event = field(default_factory=asyncio.Event)  # set once the first audio arrives
     _in_segment: bool = False
 
     async def play(self, pcm: bytes) -> None:
         if not self._in_segment:
             self._in_segment = True
             self.segment_starts.append(time.monotonic())
+            self.speaking.set()
 
     async def clear(self) -> None:
         self.clears.append(time.monotonic())
@@ -163,9 +165,9 @@ class Line:
 
     async def start(self) -> None:
         self.task = asyncio.create_task(self.line.run())
-        while self.line.session is None:
-            await asyncio.sleep(0.01)
+        await self.line.started.wait()
         s = self.line.session
+        assert s is not None
         s.on("user_state_changed", self._user)
         s.on("user_input_transcribed", self._transcript)
         s.on("agent_state_changed", self._agent)

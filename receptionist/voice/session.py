@@ -149,6 +149,7 @@ class VoiceCall:
         self.transcripts: list[tuple[float, str]] = []  # (time.time(), final caller transcript)
         self._done = asyncio.Event()
         self._stored = asyncio.Event()
+        self.started = asyncio.Event()  # the session is built (its events can be followed)
         self.summary: CallSummary | None = None
         self._hung_up = False
         self._state = "initializing"
@@ -201,6 +202,7 @@ class VoiceCall:
     async def run(self, *, room: rtc.Room | None = None) -> CallSummary:
         """Greet, converse until the call ends (brain, hang-up, or time limit), then store it."""
         self.session = self._build_session()
+        self.started.set()
         try:
             if room is not None:
                 await self.session.start(_ReceptionistAgent(self), room=room)
