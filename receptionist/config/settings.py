@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     delivery_backoff_s: float = 30.0
 
     # voice: local models by directory/path only (a size name would mean a hub download)
-    whisper_model_dir: Path | None = Field(default=None, description="CTranslate2 Whisper dir; default tiny.en")
+    whisper_model_dir: Path | None = Field(
+        default=None, description="CTranslate2 Whisper dir; default tiny.en"
+    )
     piper_voice: Path | None = Field(default=None, description="Piper .onnx voice; default en_US-joe-medium")
     max_calls: int = Field(default=4, ge=1, description="voice calls this process carries at once")
 

@@ -4,6 +4,7 @@ The band of a clip comes from ``DIR/metadata.tsv`` (its ``band`` column) where p
 WAV's sample rate (8000 Hz → ``8k``, anything else → ``16k``). A clip's group is its file name up to the
 first ``_``. ``wer_names_numbers`` pools the groups in :data:`NAMES_NUMBERS_GROUPS` (spelled names, digits,
 phone numbers). All rates are fractions in 0–1; see :mod:`receptionist.evaluation.wer` for normalisation.
+Latency is the wall time of one ``transcribe`` call per clip (mean, p50, p95).
 """
 
 from __future__ import annotations
@@ -110,6 +111,14 @@ def _rate(results: Iterable[ClipResult]) -> float | None:
     return round(total.wer, 4) if total.ref_words else None
 
 
+def _percentile(values: list[float], q: float) -> float | None:
+    """The nearest-rank ``q`` quantile of ``values`` (None if there are none)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 3)
+
+
 def report(results: list[ClipResult], data: Path, model: str) -> dict[str, Any]:
     """The JSON report (rates are ``None`` where a subset has no reference words)."""
     groups = sorted({r.clip.group for r in results})
@@ -131,6 +140,8 @@ def report(results: list[ClipResult], data: Path, model: str) -> dict[str, Any]:
         },
         "ref_words": pooled(r.count for r in results).ref_words,
         "seconds_per_clip_mean": round(sum(seconds) / len(seconds), 3) if seconds else None,
+        "seconds_per_clip_p50": _percentile(seconds, 0.5),
+        "seconds_per_clip_p95": _percentile(seconds, 0.95),
         "clips": [
             {
                 "file": r.clip.file,

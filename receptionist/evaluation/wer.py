@@ -9,7 +9,8 @@ Normalisation (applied to reference and hypothesis alike, by :func:`normalize`):
    as spoken: 1–999 as cardinals ("56" → "fifty six", "415" → "four hundred fifteen"), four-digit numbers
    in pairs, year style ("5632" → "fifty six thirty two", "1900" → "nineteen hundred", "1905" →
    "nineteen zero five"); thousands separators are dropped; ``3.5`` → "three point five"; ordinals
-   ("1st", "22nd") → "first", "twenty second".
+   ("1st", "22nd") → "first", "twenty second"; clock times are read as spoken, a zero minute silent
+   ("4:00" → "four", "10:30" → "ten thirty", "9:05" → "nine zero five").
 3. Punctuation is removed. Hyphens and dots split words, so spelled letters become letter tokens
    ("P-I-T-T" and "P.I.T.T.S." → "p i t t s"); apostrophes are dropped inside words ("don't" → "dont").
 4. "oh" becomes "zero" only where it is a digit: next to a digit word (zero–nine) or to another such "oh"
@@ -59,6 +60,7 @@ _PHONE_RUN = re.compile(
     r"|\b\d{3}\.\d{3}\.\d{4}\b"  # 415.555.0134
     r"|\(?\b\d{3}\)?(?:\s+\d{3,4}){1,3}\b"  # (415) 555 0134, 415 555 0134
 )
+_CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
 _ORDINAL = re.compile(r"\b(\d+)(st|nd|rd|th)\b")
 _DECIMAL = re.compile(r"\b(\d+)\.(\d+)\b")
 _NUMBER = re.compile(r"\d+")
@@ -98,6 +100,13 @@ def number_to_words(digits: str) -> str:
     return _under_100(high) + " " + _under_100(low)
 
 
+def _clock(hours: str, minutes: str) -> str:
+    hour = number_to_words(str(int(hours)))
+    if minutes == "00":
+        return hour
+    return f"{hour} {digits_to_words(minutes) if minutes[0] == '0' else number_to_words(minutes)}"
+
+
 def _ordinal(words: str) -> str:
     head, _, last = words.rpartition(" ")
     if last in _ORDINAL_IRREGULAR:
@@ -114,6 +123,7 @@ def normalize(text: str) -> list[str]:
     s = text.lower().replace("&", " and ").replace("%", " percent ")
     s = re.sub(r"(?<=\d),(?=\d{3}\b)", "", s)  # thousands separators
     s = _PHONE_RUN.sub(lambda m: " " + digits_to_words(re.sub(r"\D", "", m.group())) + " ", s)
+    s = _CLOCK.sub(lambda m: " " + _clock(m.group(1), m.group(2)) + " ", s)
     s = _ORDINAL.sub(lambda m: " " + _ordinal(number_to_words(m.group(1))) + " ", s)
     s = _DECIMAL.sub(lambda m: f" {number_to_words(m.group(1))} point {digits_to_words(m.group(2))} ", s)
     s = _NUMBER.sub(lambda m: " " + number_to_words(m.group()) + " ", s)

@@ -88,6 +88,7 @@ def _load(options: VoiceOptions) -> VoiceModels:
             min_silence_duration=options.vad_min_silence_s,
             activation_threshold=options.vad_activation,
             prefix_padding_duration=0.3,
+            max_buffered_speech=900.0,  # a caller may talk for minutes without a pause: keep it all
         ),
         stt=livekit_stt(options.stt),
         tts=livekit_tts(options.tts),

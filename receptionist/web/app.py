@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from receptionist.acd.agents_file import AgentDirectory
 from receptionist.acd.bridge import Bridges
@@ -25,9 +25,11 @@ def create_app(
     bridges: Bridges | None = None,
     settings: ApiSettings | None = None,
     run_service: bool = False,
+    voice: APIRouter | None = None,
 ) -> FastAPI:
     """The HTTP API. ``run_service``: start and stop the ACD service's loops with the app (when this
-    app is the process's only user of it; otherwise the composition root runs them)."""
+    app is the process's only user of it; otherwise the composition root runs them). ``voice``: the call
+    routes (:func:`receptionist.web.voice_routes.voice_router`), mounted at the root when given."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -52,4 +54,6 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
     app.include_router(agent_routes.router, prefix="/api/agent")
     app.include_router(agent_socket.router, prefix="/api/agent")
+    if voice is not None:
+        app.include_router(voice)
     return app

@@ -93,3 +93,30 @@ def test_pooled_wer_is_total_edits_over_total_words() -> None:
     assert WerCount(2, 0).wer == 1.0
     with pytest.raises(ValueError):
         wer(["a"], [])
+
+
+def test_whisper_formats_of_spelled_letters_and_digits() -> None:
+    # the ways Whisper writes a spelled name or a digit string all normalise to the spoken tokens
+    letters = ["m", "a", "r", "y"]
+    for written in ("M-A-R-Y.", "M. A. R. Y.", "M.A.R.Y", "M, A, R, Y", "m a r y"):
+        assert normalize(written) == letters, written
+    fives = ["five", "five", "five"]
+    for written in ("5-5-5", "5, 5, 5.", "5 5 5", "five, five, five"):
+        assert normalize(written) == fives, written
+    digits = ["two", "zero", "six", "five", "five", "five", "zero", "one", "nine", "two"]
+    for written in ("206-555-0192", "2-0-6, 5-5-5, 0-1-9-2", "(206) 555 0192", "2065550192",
+                    "two oh six five five five oh one nine two"):  # fmt: skip
+        assert normalize(written) == digits, written
+    assert normalize("nine-oh-two") == ["nine", "zero", "two"]
+    assert normalize("K-O-W-A-L-6") == ["k", "o", "w", "a", "l", "six"]
+    # both sides get the same treatment: the reference's spelling and the hypothesis's format agree
+    assert count("d a n a", "D-A-N-A.") == WerCount(0, 4)
+    assert count("two oh six", "2-0-6") == WerCount(0, 3)
+
+
+def test_clock_times_read_as_spoken() -> None:
+    assert normalize("call me at 4:00") == ["call", "me", "at", "four"]
+    assert normalize("10:30") == ["ten", "thirty"]
+    assert normalize("9:05") == ["nine", "zero", "five"]
+    assert count("nine oh five", "9:05") == WerCount(0, 3)
+    assert count("four", "4:00") == WerCount(0, 1)
