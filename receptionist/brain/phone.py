@@ -6,6 +6,7 @@ and formats numbers for reading back.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import phonenumbers
@@ -25,8 +26,65 @@ _SPOKEN_RUN = re.compile(
 _DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
+#: words a narrowband (8 kHz) line makes of digits; only read as digits *inside* a run of digits
+MISHEARD_DIGITS = {
+    "time": "five", "fife": "five", "fine": "five", "tree": "three", "free": "three", "fore": "four",
+    "for": "four", "to": "two", "too": "two", "won": "one", "ate": "eight", "niner": "nine",
+}  # fmt: skip
+_RUN_TOKEN = re.compile(r"[A-Za-z]+|\d+")
+_RUN_SEPARATOR = re.compile(r"^[\s,.-]*$")
+
+
+def _digitish(word: str) -> bool:
+    return word.isdigit() or word.lower() in DIGIT_WORDS or word.lower() in MULTIPLIERS
+
+
+def repair_misheard_digits(text: str) -> str:
+    """ "4 1 time, time time time, 0 1 3 4" → "4 1 five, five five five, 0 1 3 4": a word that sounds like a
+    digit is read as one when digits (or other such words) stand on both sides of it, in a run holding at
+    least three real digits. Words at the edges of a run keep their meaning ("for 4 1 5")."""
+    tokens = list(_RUN_TOKEN.finditer(text))
+    if not tokens:
+        return text
+    runs: list[list[re.Match[str]]] = [[tokens[0]]]
+    for prev, tok in itertools.pairwise(tokens):
+        if _RUN_SEPARATOR.match(text[prev.end() : tok.start()]):
+            runs[-1].append(tok)
+        else:
+            runs.append([tok])
+    replace: dict[int, str] = {}
+    for run in runs:
+        kinds = [
+            "d" if _digitish(m.group(0)) else "h" if m.group(0).lower() in MISHEARD_DIGITS else "x"
+            for m in run
+        ]
+        i = 0
+        while i < len(run):  # maximal stretches of digits and sound-alikes
+            if kinds[i] == "x":
+                i += 1
+                continue
+            j = i
+            while j < len(run) and kinds[j] != "x":
+                j += 1
+            real = sum(1 for k in kinds[i:j] if k == "d")
+            if real >= 3:
+                for n in range(i + 1, j - 1):
+                    if kinds[n] == "h":
+                        replace[run[n].start()] = MISHEARD_DIGITS[run[n].group(0).lower()]
+            i = j
+    if not replace:
+        return text
+    out, last = [], 0
+    for m in tokens:
+        if m.start() in replace:
+            out += [text[last : m.start()], replace[m.start()]]
+            last = m.end()
+    return "".join(out) + text[last:]
+
+
 def spoken_digits_to_text(text: str) -> str:
     """Replace runs of spoken digits ("five five five, oh one") with written digits ("55501")."""
+    text = repair_misheard_digits(text)
 
     def convert(match: re.Match[str]) -> str:
         out: list[str] = []

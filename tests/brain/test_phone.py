@@ -43,3 +43,22 @@ def test_spoken_line_numbers_round_trip(last4) -> None:
 
 def test_spoken_digits_leave_words_alone() -> None:
     assert spoken_digits_to_text("someone called about one thing") == "someone called about one thing"
+
+
+@pytest.mark.parametrize(
+    ("heard", "e164"),
+    [
+        ("4 1 time, time time time, 0 1 3 4", "+14155550134"),  # "five" on an 8 kHz line
+        ("four one fife, five five five, oh one three four", "+14155550134"),
+        ("six one seven, tree tree tree, oh one four two", "+16173330142"),
+    ],
+)
+def test_digits_misheard_on_a_phone_line_are_repaired_inside_a_number(heard: str, e164: str) -> None:
+    assert find_phone(heard, "US") == e164
+
+
+@pytest.mark.parametrize("text", ["I have time for 2 things", "call me for 4 1 5", "free to talk at 3"])
+def test_sound_alike_words_outside_a_run_of_digits_keep_their_meaning(text: str) -> None:
+    from receptionist.brain.phone import repair_misheard_digits
+
+    assert repair_misheard_digits(text) == text

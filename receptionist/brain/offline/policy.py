@@ -119,10 +119,11 @@ class OfflinePolicy:
         if awaiting is Slot.PHONE:
             if draft.phone:
                 return self.next_message_step(tools)
-            if u.yes_no is True and call.caller_number:
+            offered_caller_id = call.last_said == "ask_phone_caller_id"
+            if u.yes_no is True and call.caller_number and offered_caller_id:
                 tools.take_message(save=False, phone=call.caller_number, phone_confirmed=True)
                 return self.next_message_step(tools)
-            if u.yes_no is False and call.caller_number:
+            if u.yes_no is False and call.caller_number and offered_caller_id:
                 return self._say(tools, "ask_phone", name=draft.name or "")
             return self._say(tools, "ask_phone_again")
         if awaiting is Slot.PHONE_CONFIRM:
@@ -270,6 +271,7 @@ class OfflinePolicy:
         said = tools.call.said
         count = said.get(key, 0)
         said[key] = count + 1
+        tools.call.last_said = key
         return self.replies.say(key, count, business=tools.profile.name, **values)
 
 
