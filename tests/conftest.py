@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -19,6 +20,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
 from receptionist.storage.database import Database, normalise_url
+
+if TYPE_CHECKING:
+    from receptionist.voice.session import VoiceModels
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -132,3 +136,11 @@ def needs_espeak() -> None:
 
     if shutil.which("espeak-ng") is None:
         _unavailable("espeak-ng is not installed (apt-get install espeak-ng)")
+
+
+@pytest.fixture(scope="module")
+def models() -> VoiceModels:
+    """The process-wide speech models (loaded once; voice tests only)."""
+    from receptionist.voice.session import VoiceModels
+
+    return VoiceModels.load()

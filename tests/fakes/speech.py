@@ -16,6 +16,16 @@ import numpy.typing as npt
 
 from receptionist.voice.stt import read_wav, resample
 
+#: a caller asking about an invoice and leaving a message with a name and a number (the issue's call)
+INVOICE_CALL = [
+    "Hi, I have a question about an invoice you sent me.",
+    "My name is John Carter.",
+    "four one five, five five five, zero one three four",
+    "yes",
+    "in the afternoon",
+    "no, that is all, thank you, goodbye",
+]
+
 
 def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None

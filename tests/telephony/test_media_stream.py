@@ -41,7 +41,7 @@ from receptionist.telephony.twilio import compute_signature
 from receptionist.voice.session import PRESSED_ZERO, VoiceModels
 from receptionist.web.app import create_app
 from receptionist.web.voice_routes import voice_router
-from tests.fakes.speech import espeak
+from tests.fakes.speech import INVOICE_CALL, espeak
 from tests.fakes.twilio_client import FakeTwilioCall, RunningServer, running_server
 from tests.helpers import build
 
@@ -131,20 +131,6 @@ async def test_a_reservation_is_claimed_by_its_stream_or_expires() -> None:
 
 
 # -- whole calls over a real socket (slow: real speech models) -------------------------------------------------
-
-INVOICE_CALL = [
-    "Hi, I have a question about an invoice you sent me.",
-    "My name is John Carter.",
-    "four one five, five five five, zero one three four",
-    "yes",
-    "in the afternoon",
-    "no, that is all, thank you, goodbye",
-]
-
-
-@pytest.fixture(scope="module")
-def models() -> VoiceModels:
-    return VoiceModels.load()
 
 
 def caller_says(text: str) -> npt.NDArray[np.int16]:

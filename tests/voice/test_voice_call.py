@@ -23,24 +23,10 @@ from receptionist.telephony.livekit_worker import handle_job
 from receptionist.telephony.wavfile import CollectedAudio, call_from_wav, split_turns, write_wav
 from receptionist.voice.audio_io import CallerAudio, ReceptionistAudio
 from receptionist.voice.session import VoiceCall, VoiceModels
-from tests.fakes.speech import conversation, espeak, silence
+from tests.fakes.speech import INVOICE_CALL, conversation, espeak, silence
 from tests.helpers import DENTAL, ROOT, build
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("needs_espeak")]
-
-INVOICE_CALL = [
-    "Hi, I have a question about an invoice you sent me.",
-    "My name is John Carter.",
-    "four one five, five five five, zero one three four",
-    "yes",
-    "in the afternoon",
-    "no, that is all, thank you, goodbye",
-]
-
-
-@pytest.fixture(scope="module")
-def models() -> VoiceModels:
-    return VoiceModels.load()
 
 
 def _wav(tmp_path: Path, turns: list[str], gap_s: float = 1.5) -> Path:
