@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Sourced by test.sh: the Debian packages the tests use (espeak-ng speaks the test callers' lines).
+# Sourced by test.sh: the Debian packages the tests use (espeak-ng speaks the test callers' lines;
+# chromium runs the browser tests, driven by Playwright through its executablePath).
 # Installs what is missing when apt-get can (root); otherwise says what to install.
 need=()
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ "${#need[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need[*]}" >&2

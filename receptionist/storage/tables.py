@@ -227,3 +227,71 @@ class WrapUpNoteTable(Base):
     agent_id: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserTable(Base):
+    """A person who logs in to the web pages: the provider's admin, a business owner (one tenant) or an
+    agent (``agent_id`` in the agents file, which says which tenants they serve).
+
+    ``email`` is stored lower-case. ``password_hash`` is an argon2id hash (PHC string); never a password.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", ["admin", "owner", "agent"]), name="role"),
+        CheckConstraint("role <> 'owner' OR tenant_id IS NOT NULL", name="owner_has_tenant"),
+        CheckConstraint("role <> 'agent' OR agent_id IS NOT NULL", name="agent_has_agent_id"),
+        UniqueConstraint("email"),
+    )
+
+    id: Mapped[str] = mapped_column(String(CALL_ID), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    tenant_id: Mapped[str | None] = mapped_column(String(TENANT_ID), ForeignKey("tenants.id"))
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+
+
+class WebSessionTable(Base):
+    """A browser's login. ``id`` is the sha256 of the cookie's token, so a leaked table opens no session;
+    ``csrf`` is the token forms and fetches must echo back."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(CALL_ID), ForeignKey("users.id"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class ApiTokenTable(Base):
+    """A REST API token of a user, stored as its sha256 only; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_hash"), Index("ix_api_tokens_user", "user_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(CALL_ID), ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class ProfileTable(Base):
+    """A business profile edited on the dashboard: the YAML text, validated like the file, which it
+    overrides from then on. ``version`` counts saves, so two editors cannot overwrite each other unseen."""
+
+    __tablename__ = "tenant_profiles"
+
+    tenant_id: Mapped[str] = mapped_column(String(TENANT_ID), ForeignKey("tenants.id"), primary_key=True)
+    yaml: Mapped[str] = mapped_column(Text)
+    version: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(CALL_ID))

@@ -54,6 +54,10 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
     app.include_router(agent_routes.router, prefix="/api/agent")
     app.include_router(agent_socket.router, prefix="/api/agent")
+    # routers: auth
+    # routers: owner
+    # routers: operations
+    # routers: pages
     if voice is not None:
         app.include_router(voice)
     return app
