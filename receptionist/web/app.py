@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
 
@@ -16,6 +17,10 @@ from receptionist.web import agent_routes, agent_socket, errors
 from receptionist.web.context import ApiContext, ApiSettings
 from receptionist.web.limits import BodyLimit
 
+if TYPE_CHECKING:
+    from receptionist.app import Receptionist
+    from receptionist.telephony.switchboard import Switchboard
+
 
 def create_app(
     *,
@@ -26,6 +31,8 @@ def create_app(
     settings: ApiSettings | None = None,
     run_service: bool = False,
     voice: APIRouter | None = None,
+    receptionist: Receptionist | None = None,
+    switchboard: Switchboard | None = None,
 ) -> FastAPI:
     """The HTTP API. ``run_service``: start and stop the ACD service's loops with the app (when this
     app is the process's only user of it; otherwise the composition root runs them). ``voice``: the call
@@ -47,6 +54,8 @@ def create_app(
         db=db,
         bridges=bridges if bridges is not None else Bridges(),
         settings=settings or ApiSettings(),
+        receptionist=receptionist,
+        switchboard=switchboard,
     )
     app = FastAPI(title="receptionist", lifespan=lifespan)
     app.state.context = context

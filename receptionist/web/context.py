@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header
 from starlette.requests import HTTPConnection
@@ -14,6 +14,10 @@ from receptionist.acd.service import AcdService
 from receptionist.storage.database import Database
 from receptionist.web.errors import ApiError
 
+if TYPE_CHECKING:
+    from receptionist.app import Receptionist
+    from receptionist.telephony.switchboard import Switchboard
+
 
 @dataclass(frozen=True, kw_only=True)
 class ApiSettings:
@@ -22,6 +26,9 @@ class ApiSettings:
     max_body_bytes: int = 64 * 1024
     ws_auth_timeout_s: float = 10.0  # a socket without an Authorization header must send its token by then
     max_ws_message_chars: int = 16_000
+    secure_cookies: bool = False  # True behind TLS: cookies get the Secure flag
+    session_ttl_s: float = 12 * 3600.0  # a browser login lasts a working day
+    login_attempts_per_minute: int = 10  # per client address and per e-mail address
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,6 +38,8 @@ class ApiContext:
     db: Database | None = None
     bridges: Bridges = field(default_factory=Bridges)
     settings: ApiSettings = field(default_factory=ApiSettings)
+    receptionist: Receptionist | None = None  # tenants, profiles, timezones (dashboard, profile editing)
+    switchboard: Switchboard | None = None  # the voice calls in progress (metrics, readiness)
 
 
 def get_context(connection: HTTPConnection) -> ApiContext:
