@@ -144,6 +144,7 @@ class Call:
     misunderstandings: int = 0  # consecutive caller turns the brain could not place
     said: dict[str, int] = field(default_factory=dict)  # how often each kind of reply was given
     last_said: str | None = None  # the kind of the receptionist's latest templated reply
+    pending_digits: str = ""  # digits of a phone number begun in an earlier turn, not yet whole
     answered_questions: int = 0
     ended: bool = False
     outcome: Outcome | None = None

@@ -62,6 +62,58 @@ async def test_caller_id_is_offered_as_the_callback_number(tmp_path: Path) -> No
     assert conv.call.message is not None and conv.call.message.phone == "+16175550177"
 
 
+async def test_a_number_that_will_not_come_through_falls_back_to_the_caller_id(tmp_path: Path) -> None:
+    rx = build(tmp_path)
+    conv = rx.conversation("bright-smile-dental", caller_number="(617) 555-0177")
+    await conv.open()
+    await conv.say("I have a question about a charge on my statement")
+    reply = await conv.say("Priya Natarajan")
+    assert "calling from" in reply
+    reply = await conv.say("no, use my mobile")
+    assert "number" in reply and "calling from" not in reply
+    reply = await conv.say("four one five, time time, zero one")
+    assert "number" in reply and "calling from" not in reply  # not yet: one more try
+    reply = await conv.say("hang on, I have it written down somewhere")
+    assert "calling from" in reply and "five five five, zero one seven seven" in reply
+    await conv.say("yes please")
+    await conv.say("any time")
+    assert conv.call.message is not None and conv.call.message.phone == "+16175550177"
+
+
+async def test_a_number_read_out_in_two_turns_is_put_together_and_read_back(tmp_path: Path) -> None:
+    rx = build(tmp_path)
+    conv = rx.conversation("bright-smile-dental")
+    await conv.open()
+    await conv.say("I have a question about a charge on my statement")
+    await conv.say("Priya Natarajan")
+    await conv.say("four one five")  # the line cut them off mid-number
+    reply = await conv.say("five five five, zero one three four")
+    assert "four one five, five five five, zero one three four" in reply and "right" in reply
+    await conv.say("yes")
+    await conv.say("any time")
+    assert conv.call.message is not None and conv.call.message.phone == "+14155550134"
+
+
+async def test_a_greeting_alone_is_answered_and_the_request_that_follows_is_placed(tmp_path: Path) -> None:
+    rx = build(tmp_path)
+    conv = rx.conversation("bright-smile-dental")
+    await conv.open()
+    reply = await conv.say("Good afternoon.")
+    assert "help" in reply and conv.call.concern is None and conv.call.escalation is None
+    await conv.say("I have a question about a charge on my statement")
+    assert conv.call.concern == "billing"
+
+
+async def test_a_caller_who_says_goodbye_while_asked_for_a_number_is_let_go(tmp_path: Path) -> None:
+    rx = build(tmp_path)
+    conv = rx.conversation("bright-smile-dental")
+    await conv.open()
+    await conv.say("I have a question about a charge on my statement")
+    await conv.say("Priya Natarajan")
+    reply = await conv.say("never mind, thanks, goodbye")
+    assert conv.ended and "bye" in reply.lower()
+
+
 async def test_a_question_answered_from_the_faq_is_resolved(tmp_path: Path) -> None:
     rx = build(tmp_path)
     conv = rx.conversation("bright-smile-dental")

@@ -30,7 +30,9 @@ _DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
 MISHEARD_DIGITS = {
     "time": "five", "fife": "five", "fine": "five", "tree": "three", "free": "three", "fore": "four",
     "for": "four", "to": "two", "too": "two", "won": "one", "ate": "eight", "niner": "nine",
+    "times": "five",
 }  # fmt: skip
+_TRAILING_DIGITS = re.compile(r"\+?\d[\d\s().,-]*$")
 _RUN_TOKEN = re.compile(r"[A-Za-z]+|\d+")
 _RUN_SEPARATOR = re.compile(r"^[\s,.-]*$")
 
@@ -116,6 +118,17 @@ def find_phone(text: str, region: str) -> str | None:
     for match in phonenumbers.PhoneNumberMatcher(squashed, region, leniency=phonenumbers.Leniency.VALID):
         return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+MAX_DIGITS = 15
+"""The longest phone number (E.164 allows 15 digits)."""
+
+
+def digit_run(text: str) -> str:
+    """The digits of the number ``text`` ends with, spoken or written ("... four one five" → "415")."""
+    written = spoken_digits_to_text(text.strip().rstrip(".?!"))
+    match = _TRAILING_DIGITS.search(written)
+    return re.sub(r"\D", "", match.group(0)) if match else ""
 
 
 def has_digit_run(text: str, minimum: int = 5) -> bool:

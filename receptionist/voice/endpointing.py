@@ -14,7 +14,7 @@ from typing import Any
 
 import phonenumbers
 
-from receptionist.brain.phone import spoken_digits_to_text
+from receptionist.brain.phone import DIGIT_WORDS, MISHEARD_DIGITS, digit_run
 
 #: shortest national number worth ending a turn on, per region (else 10, NANP-like)
 _MIN_NATIONAL_DIGITS = {"GB": 10, "US": 10, "CA": 10, "IE": 9, "AU": 9, "NZ": 8, "DE": 7, "FR": 9}
@@ -26,7 +26,7 @@ _DANGLING_WORDS = (
 )
 _DANGLING = frozenset(_DANGLING_WORDS.split())
 _TOKEN = re.compile(r"[a-z0-9']+|\+", re.IGNORECASE)
-_DIGIT_GROUPS = re.compile(r"\+?\d[\d\s().,-]*$")
+_LAST_WORD = re.compile(r"\b([A-Za-z]+)\W*$")
 # "M-A-R-Y", "M. A. R. Y", "m a r y" at the very end: at least two single letters in a row
 _SPELLING = re.compile(r"(?:\b[a-z]\b[\s.,-]*){2,}$", re.IGNORECASE)
 _SINGLE_LETTER_WORDS = frozenset({"a", "i"})
@@ -37,10 +37,21 @@ THRESHOLD = 0.5
 
 
 def trailing_digits(text: str) -> str:
-    """The digits of the number the text ends with ("... is 415 555" → "415555"), spoken or written."""
-    written = spoken_digits_to_text(text.strip().rstrip(".?!"))
-    match = _DIGIT_GROUPS.search(written)
-    return re.sub(r"\D", "", match.group(0)) if match else ""
+    """The digits of the number the text ends with ("... is 415 555" → "415555"), spoken or written.
+
+    A last word that a phone line makes of a digit ("four one time": five) counts as that digit after
+    two digits: at worst the caller waits a little longer for the reply."""
+    stripped = text.strip().rstrip(".?!")
+    last = _LAST_WORD.search(stripped)
+    if last and last.group(1).lower() in MISHEARD_DIGITS:
+        before = _TOKEN.findall(stripped[: last.start()].lower())
+        if len(before) >= 2 and all(_digit_token(t) for t in before[-2:]):
+            stripped = stripped[: last.start()] + " " + MISHEARD_DIGITS[last.group(1).lower()]
+    return digit_run(stripped)
+
+
+def _digit_token(token: str) -> bool:
+    return token.isdigit() or token in DIGIT_WORDS
 
 
 def ends_mid_number(text: str, region: str = "US") -> bool:

@@ -320,3 +320,18 @@ def test_is_nonsense(text: str) -> None:
 )
 def test_is_nonsense_not_for_short_real_input(text: str) -> None:
     assert not slots.is_nonsense(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "greeting"),
+    [
+        ("Good morning.", True),
+        ("Hi there, how are you?", True),
+        ("hello", True),
+        ("yes", False),
+        ("Good morning, I have a question about my bill", False),
+        ("hello, can I speak to someone", False),
+    ],
+)
+def test_a_greeting_alone_is_told_from_a_request(text: str, greeting: bool) -> None:
+    assert slots.is_greeting_only(text) is greeting

@@ -22,6 +22,10 @@ from receptionist.voice.endpointing import (
         ("my number is 415 555", "415555"),
         ("it's four one five, five five five", "415555"),
         ("call me on (415) 555-01", "41555501"),
+        ("Four one time.", "415"),  # "five" as a narrowband line makes it, after two digits
+        ("4, 1, time", "415"),
+        ("I have time", ""),
+        ("one more time", ""),
         ("I'd like to book a cleaning", ""),
     ],
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from receptionist.brain import phone as phones
 from receptionist.brain.offline import slots
 from receptionist.brain.offline.understand import Understanding
 from receptionist.brain.phone import read_back
@@ -17,6 +18,9 @@ from receptionist.brain.tools import CallTools
 from receptionist.calls import EscalationTrigger, HandoffStatus, Slot, Urgency
 from receptionist.config.profile import BusinessProfile, HandlingAction
 from receptionist.prompts import Replies
+
+CALLER_ID_OFFERS = frozenset({"ask_phone_caller_id", "offer_caller_id"})
+"""Replies that offer the caller ID as the callback number: a yes right after one of them accepts it."""
 
 _URGENCY_ORDER = (Urgency.LOW, Urgency.NORMAL, Urgency.URGENT, Urgency.EMERGENCY)
 _SKIP_WORDS = frozenset({"no", "nope", "not really", "doesn't matter", "whenever", "any time", "anytime"})
@@ -64,6 +68,8 @@ class OfflinePolicy:
 
     async def _new_request(self, tools: CallTools, u: Understanding) -> str:
         call = tools.call
+        if call.concern is None and slots.is_greeting_only(u.text):
+            return self._say(tools, "greeting_back")  # they paused after "good morning": not a request
         prediction = u.prediction
         placed = prediction.concern if prediction is not None else None
         if u.wants_human and placed != self.person_concern:
@@ -119,12 +125,19 @@ class OfflinePolicy:
         if awaiting is Slot.PHONE:
             if draft.phone:
                 return self.next_message_step(tools)
-            offered_caller_id = call.last_said == "ask_phone_caller_id"
+            offered_caller_id = call.last_said in CALLER_ID_OFFERS
             if u.yes_no is True and call.caller_number and offered_caller_id:
                 tools.take_message(save=False, phone=call.caller_number, phone_confirmed=True)
                 return self.next_message_step(tools)
             if u.yes_no is False and call.caller_number and offered_caller_id:
                 return self._say(tools, "ask_phone", name=draft.name or "")
+            if u.goodbye:
+                return self._goodbye(tools)
+            call.misunderstandings += 1
+            if call.caller_number and call.misunderstandings >= 2 and not offered_caller_id:
+                # a number that will not come through the line: the one they call from is a fair offer
+                number = read_back(call.caller_number, tools.profile.country)
+                return self._say(tools, "offer_caller_id", number=number)
             return self._say(tools, "ask_phone_again")
         if awaiting is Slot.PHONE_CONFIRM:
             if u.phone and draft.phone and not draft.phone_confirmed and u.yes_no is None:
@@ -168,6 +181,17 @@ class OfflinePolicy:
                 tools.take_message(save=False, name=name)
         if u.phone and u.phone != draft.phone:
             tools.take_message(save=False, phone=u.phone)
+            call.pending_digits = ""
+        elif call.awaiting is Slot.PHONE and not u.phone:
+            # a number read out in two breaths ("four one five" ... "five five five, zero one three four")
+            # arrives as two turns: keep the digits, and a later run that completes them is the number
+            digits = phones.digit_run(u.text)
+            merged = phones.find_phone(call.pending_digits + digits, tools.profile.country) if digits else None
+            if merged and call.pending_digits:
+                tools.take_message(save=False, phone=merged)  # read back before it is used
+                call.pending_digits = ""
+            elif digits:
+                call.pending_digits = digits[-phones.MAX_DIGITS :]
 
     def _note_reason(self, tools: CallTools, reason: str) -> None:
         if not tools.call.draft.reason:

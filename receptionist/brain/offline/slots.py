@@ -390,6 +390,20 @@ _GOODBYE_FILLER = re.compile(
 )
 
 
+_GREETING_ONLY = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|hiya|howdy|good\s+(?:morning|afternoon|evening|day)|yes|yeah|oh|um+|uh+|"
+    r"there|thanks|thank\s+you|how\s+are\s+you(?:\s+doing)?(?:\s+today)?)\W*)+$",
+    re.IGNORECASE,
+)
+
+
+def is_greeting_only(text: str) -> bool:
+    """Only a greeting ("Good morning.", "Hi there, how are you?"): the caller has not said why yet."""
+    return bool(_GREETING_ONLY.match(text)) and not re.fullmatch(
+        r"\W*(?:yes|yeah|thanks|thank you)\W*", text, re.I
+    )
+
+
 def is_goodbye(text: str) -> bool:
     """Whether the caller is wrapping up: "bye", "no, that's all", "thanks, that's it"."""
     if not _GOODBYE.search(text) or _NOT_GOODBYE.search(text):
