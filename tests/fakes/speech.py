@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,40 @@ INVOICE_CALL = [
     "in the afternoon",
     "no, that is all, thank you, goodbye",
 ]
+
+
+@dataclass
+class InvoiceCaller:
+    """The invoice caller of :data:`INVOICE_CALL`, answering what the receptionist actually asked, as a
+    person on the phone would: the number again (more slowly) when it was not understood, "no" to a
+    wrong read-back or to the offer of the number they call from."""
+
+    opening: str = "Good morning. I am calling about an invoice I got from you."
+    number: str = "four one five, five five five, zero one three four"
+    number_read_back: str = "four one five, five five five, zero one three four"
+    turns: int = 0
+    tries: int = 0
+
+    def answer(self, asked: str) -> str | None:
+        """What to say to the receptionist's last line, or None to stop talking (the call is done)."""
+        self.turns += 1
+        said = asked.lower()
+        if self.turns > 12 or "goodbye" in said:
+            return None
+        if self.turns == 1:
+            return self.opening
+        if "name" in said and "number" not in said:
+            return INVOICE_CALL[1]
+        if "is that right" in said or "read that back" in said:
+            return "yes" if self.number_read_back in said else "no, that's wrong"
+        if "calling from" in said:
+            return "No, a different number."
+        if "number" in said:
+            self.tries += 1
+            return self.number
+        if "time" in said and "call" in said:
+            return INVOICE_CALL[4]
+        return "No, thank you. Goodbye."
 
 
 def espeak_available() -> bool:
