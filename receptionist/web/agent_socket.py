@@ -2,9 +2,10 @@
 and the live queues of the tenants they serve, all pushed as they happen; accept, decline and (in text
 mode) what the agent says to the caller, sent back.
 
-Authentication: ``Authorization: Bearer <token>`` on the handshake, or (browsers cannot set headers) a
-first message ``{"type": "auth", "token": "..."}`` within ``ws_auth_timeout_s``; otherwise the socket
-is closed with 1008. Pushed messages (``type``): ``hello``, ``offer``, ``offer_ended`` (reason:
+Authentication: the session cookie of a signed-in agent on a same-origin handshake (the console page),
+``Authorization: Bearer <token>`` on the handshake, or (browsers cannot set headers) a first message
+``{"type": "auth", "token": "..."}`` within ``ws_auth_timeout_s``; otherwise the socket is closed with
+1008. Pushed messages (``type``): ``hello``, ``offer``, ``offer_ended`` (reason:
 ``no_answer``, ``declined``, ``answered_elsewhere``, ``caller_left``, ``abandoned``), ``connected``,
 ``call_ended``, ``state``, ``queue``, ``caller_said``, ``ok``, ``error``, ``pong``.
 A socket too slow to keep up is closed with 1013; the client reconnects and gets a fresh ``hello``.
@@ -28,6 +29,8 @@ from receptionist.acd.events import QueueEvent
 from receptionist.acd.events import QueueEventKind as K
 from receptionist.acd.fanout import Subscription, SubscriptionClosed
 from receptionist.web.agent_routes import agent_view
+from receptionist.web.auth.middleware import authenticate_websocket
+from receptionist.web.auth.principal import Role
 from receptionist.web.context import ApiContext, bearer_token, get_context
 from receptionist.web.errors import acd_error
 from receptionist.web.schemas import OfferOut, QueueOut
@@ -73,6 +76,12 @@ async def agent_socket(websocket: WebSocket) -> None:
 
 
 async def _authenticate(websocket: WebSocket, context: ApiContext) -> AgentAccount | None:
+    principal = await authenticate_websocket(websocket, context)  # session cookie, same-origin only
+    if principal is not None and principal.role is Role.AGENT and principal.agent_id:
+        signed_in = context.agents.get(principal.agent_id)
+        if signed_in is not None:
+            await websocket.accept()
+            return signed_in
     token = bearer_token(websocket.headers.get("authorization"))
     if token is not None:
         agent = context.agents.authenticate(token)

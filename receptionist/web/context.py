@@ -12,6 +12,8 @@ from receptionist.acd.agents_file import AgentAccount, AgentDirectory
 from receptionist.acd.bridge import Bridges
 from receptionist.acd.service import AcdService
 from receptionist.storage.database import Database
+from receptionist.web.auth.deps import OptionalPrincipalDep
+from receptionist.web.auth.principal import Role
 from receptionist.web.errors import ApiError
 
 if TYPE_CHECKING:
@@ -58,12 +60,19 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def current_agent(context: ContextDep, authorization: Annotated[str | None, Header()] = None) -> AgentAccount:
-    """The agent whose bearer token came with the request; 401 otherwise."""
+def current_agent(
+    context: ContextDep,
+    principal: OptionalPrincipalDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> AgentAccount:
+    """The agent whose agents-file token came with the request, or the signed-in user (session cookie or
+    API token) if they are an agent listed in the agents file; 401 otherwise."""
     token = bearer_token(authorization)
     account = context.agents.authenticate(token) if token else None
+    if account is None and principal is not None and principal.role is Role.AGENT and principal.agent_id:
+        account = context.agents.get(principal.agent_id)
     if account is None:
-        raise ApiError(401, "a valid agent API token is required (Authorization: Bearer <token>)")
+        raise ApiError(401, "sign in as an agent, or send an agent API token (Authorization: Bearer <token>)")
     return account
 
 
