@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from receptionist.calls import Call, CallSummary, utcnow
 from receptionist.config.profile import BusinessProfile
 from receptionist.config.settings import Settings
 from receptionist.conversation import Conversation, OnQueued
+from receptionist.dashboard.profiles import stored_profiles
 from receptionist.escalation.handoff import Handoff, NoAgents
 from receptionist.escalation.summary import LLMSummariser
 from receptionist.prompts import DEFAULT_PROMPTS_DIR, load_replies
@@ -60,6 +62,27 @@ def build_offline_brain(
     return brain, FaqMatcher(profile.faq, embedder)
 
 
+def build_tenant(
+    settings: Settings, profile: BusinessProfile, embedder: SentenceEmbedder, prompts_dir: Path
+) -> Tenant:
+    """One business's receptionist: the offline brain trained on its profile, behind the LLM if enabled."""
+    offline, faq = build_offline_brain(profile, embedder, prompts_dir)
+    brain: Brain = offline
+    if settings.llm_enabled:
+        from receptionist.brain.llm.brain import LLMBrain
+
+        brain = FallbackBrain(
+            primary=LLMBrain.from_settings(settings, profile, prompts_dir=prompts_dir), secondary=offline
+        )
+    return Tenant(profile=profile, brain=brain, offline=offline, faq=faq)
+
+
+def apply_stored_profiles(db: Database, profiles: Iterable[BusinessProfile]) -> list[BusinessProfile]:
+    """``profiles`` (from the files), each replaced by its tenant's profile edited on the dashboard, if any."""
+    stored = stored_profiles(db)
+    return [stored.get(p.tenant_id, p) for p in profiles]
+
+
 @dataclass
 class Receptionist:
     """Every tenant's receptionist in this process, sharing one embedder, one database, one handoff."""
@@ -71,6 +94,8 @@ class Receptionist:
     llm_summariser: LLMSummariser | None = None
     clock: Callable[[], datetime] = utcnow
     on_queued: OnQueued | None = None  # where a call the ACD queued goes to hold (see ``attach_acd``)
+    prompts_dir: Path = DEFAULT_PROMPTS_DIR
+    _replacing: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -85,20 +110,18 @@ class Receptionist:
     ) -> Receptionist:
         embedder = SentenceEmbedder.shared()
         llm_summariser: LLMSummariser | None = None
+        profiles = list(profiles)
+        db = None
+        if with_database:  # opened first: profiles edited on the dashboard override the files
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            db = Database(settings.resolved_database_url())
+            db.migrate()
+            profiles = apply_stored_profiles(db, profiles)
         tenants: dict[str, Tenant] = {}
         for profile in profiles:
             if profile.tenant_id in tenants:
                 raise ValueError(f"two profiles share tenant id {profile.tenant_id!r}")
-            offline, faq = build_offline_brain(profile, embedder, prompts_dir)
-            brain: Brain = offline
-            if settings.llm_enabled:
-                from receptionist.brain.llm.brain import LLMBrain
-
-                brain = FallbackBrain(
-                    primary=LLMBrain.from_settings(settings, profile, prompts_dir=prompts_dir),
-                    secondary=offline,
-                )
-            tenants[profile.tenant_id] = Tenant(profile=profile, brain=brain, offline=offline, faq=faq)
+            tenants[profile.tenant_id] = build_tenant(settings, profile, embedder, prompts_dir)
         if settings.llm_enabled:
             from receptionist.escalation.summary_llm import summarise_with_llm
 
@@ -110,11 +133,7 @@ class Receptionist:
             r.type == "webhook" and not r.secret_env for t in tenants.values() for r in t.profile.recipients
         ):
             log.warning("webhooks are signed with the default secret; set RECEPTIONIST_WEBHOOK_SECRET")
-        db = None
-        if with_database:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            db = Database(settings.resolved_database_url())
-            db.migrate()
+        if db is not None:
             repo = TenantRepository(db)
             for t in tenants.values():
                 repo.upsert(t.profile.tenant_id, t.profile.name)
@@ -125,7 +144,19 @@ class Receptionist:
             handoff=handoff or NoAgents(),
             llm_summariser=llm_summariser,
             clock=clock,
+            prompts_dir=prompts_dir,
         )
+
+    def replace_profile(self, profile: BusinessProfile) -> None:
+        """Answer the tenant's new calls with ``profile`` (edited on the dashboard): its brain is trained
+        again (blocking: call it in a thread) and the tenant swapped in one assignment, so calls in progress
+        keep the tenant they started with. Raises :class:`UnknownTenant` for a tenant not served here."""
+        self.tenant(profile.tenant_id)
+        with self._replacing:  # one at a time, so two saves cannot lose one another's swap
+            tenant = build_tenant(self.settings, profile, SentenceEmbedder.shared(), self.prompts_dir)
+            self.tenants = {**self.tenants, profile.tenant_id: tenant}
+        if self.db is not None:
+            TenantRepository(self.db).upsert(profile.tenant_id, profile.name)
 
     def attach_acd(
         self, service: AcdService, *, routes: QueueRoutes | None = None, desk: TransferDesk | None = None
