@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     )
     media_token_ttl_s: float = Field(default=60.0, gt=0)
 
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="delete transcripts and recording links of calls ended this many days ago; None keeps all",
+    )
+
+    # web
+    metrics_token: SecretStr | None = Field(default=None, description="when set, /metrics needs it as bearer")
+    secure_cookies: bool = Field(default=False, description="behind TLS: session cookies get Secure")
+
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
