@@ -412,6 +412,107 @@ def eval_stt(
         typer.echo(f"  {group:<12} WER={pct(g['wer'])} n={g['n']}")
 
 
+retention_app = typer.Typer(help="Delete old transcripts and recording links.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("run")
+def retention_run(
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, help="calls ended this many days ago; default RECEPTIONIST_RETENTION_DAYS"),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count what would go; change nothing")] = False,
+    clear_summaries: Annotated[bool, typer.Option("--clear-summaries", help="delete summaries too")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Delete the transcripts and recording links of old calls (every tenant); calls, messages stay."""
+    _setup_logging(verbose)
+    from datetime import timedelta
+
+    from receptionist.calls import utcnow
+    from receptionist.storage.database import Database
+    from receptionist.storage.retention import purge_transcripts
+
+    settings = Settings()
+    days = days or settings.retention_days
+    if days is None:
+        typer.echo("pass --days or set RECEPTIONIST_RETENTION_DAYS", err=True)
+        raise typer.Exit(2)
+    db = Database(settings.resolved_database_url())
+    db.migrate()
+    cutoff = utcnow() - timedelta(days=days)
+    r = purge_transcripts(db, older_than=cutoff, dry_run=dry_run, clear_summaries=clear_summaries)
+    verb = "would lose" if dry_run else "lost"
+    typer.echo(
+        f"{r.calls} calls ended before {cutoff:%Y-%m-%d %H:%M} UTC {verb} {r.turns} turns, "
+        f"{r.recordings} recording links and {r.summaries_cleared} summaries"
+    )
+
+
+users_app = typer.Typer(help="Web accounts: the admin, business owners, agents.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+NEW_PASSWORD_ENV = "RECEPTIONIST_NEW_PASSWORD"  # noqa: S105 - a variable name, not a secret
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Option(help="the address they sign in with")],
+    role: Annotated[str, typer.Option(help="admin, owner or agent")],
+    tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="an owner's tenant id")] = None,
+    agent_id: Annotated[str | None, typer.Option(help="an agent's id in the agents file")] = None,
+    name: Annotated[str | None, typer.Option(help="display name (default: the e-mail address)")] = None,
+) -> None:
+    """Add a user. The password comes from RECEPTIONIST_NEW_PASSWORD, or is asked for (not echoed)."""
+    from receptionist.storage.accounts import DuplicateEmail, UserRepository
+    from receptionist.storage.database import Database
+    from receptionist.storage.errors import UnknownTenant
+    from receptionist.web.auth.passwords import WeakPassword, hash_password
+
+    password = os.environ.get(NEW_PASSWORD_ENV) or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    db = Database(Settings().resolved_database_url())
+    db.migrate()
+    try:
+        user = UserRepository(db).create(
+            email, name or email, hash_password(password), role, tenant_id=tenant, agent_id=agent_id
+        )
+    except DuplicateEmail:
+        typer.echo(f"a user with the address {email.strip().lower()!r} exists already", err=True)
+        raise typer.Exit(1) from None
+    except UnknownTenant:
+        typer.echo(f"no tenant {tenant!r}: start the receptionist with its profile first", err=True)
+        raise typer.Exit(2) from None
+    except (WeakPassword, ValueError) as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    scope = f", {user.tenant_id}" if user.tenant_id else ""
+    typer.echo(f"added {user.email} ({user.role}{scope}) id {user.id}")
+
+
+@users_app.command("list")
+def users_list(
+    tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="only this tenant's users")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the users (no passwords: only their hashes are stored, and not shown)."""
+    from receptionist.storage.accounts import UserRepository
+    from receptionist.storage.database import Database
+
+    db = Database(Settings().resolved_database_url())
+    db.migrate()
+    users = UserRepository(db).list(tenant)
+    if as_json:
+        rows = [{"id": u.id, "email": u.email, "name": u.name, "role": u.role, "tenant_id": u.tenant_id,
+                 "agent_id": u.agent_id, "disabled": u.disabled} for u in users]  # fmt: skip
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for u in users:
+        where = u.tenant_id or u.agent_id or "-"
+        typer.echo(f"{u.email:<40} {u.role:<6} {where:<24} {'disabled' if u.disabled else ''}".rstrip())
+
+
 def main() -> None:
     app()
 

@@ -13,7 +13,9 @@ from receptionist.acd.agents_file import AgentDirectory
 from receptionist.acd.bridge import Bridges
 from receptionist.acd.service import AcdService
 from receptionist.storage.database import Database
-from receptionist.web import agent_routes, agent_socket, errors
+from receptionist.web import agent_routes, agent_socket, errors, ops_routes, owner_routes, pages
+from receptionist.web.auth import middleware as auth_middleware
+from receptionist.web.auth import routes as auth_routes
 from receptionist.web.context import ApiContext, ApiSettings
 from receptionist.web.limits import BodyLimit
 
@@ -33,10 +35,12 @@ def create_app(
     voice: APIRouter | None = None,
     receptionist: Receptionist | None = None,
     switchboard: Switchboard | None = None,
+    metrics_token: str | None = None,
 ) -> FastAPI:
     """The HTTP API. ``run_service``: start and stop the ACD service's loops with the app (when this
     app is the process's only user of it; otherwise the composition root runs them). ``voice``: the call
-    routes (:func:`receptionist.web.voice_routes.voice_router`), mounted at the root when given."""
+    routes (:func:`receptionist.web.voice_routes.voice_router`), mounted at the root when given.
+    ``metrics_token``: when set, ``/metrics`` needs ``Authorization: Bearer <it>``."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -63,10 +67,13 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
     app.include_router(agent_routes.router, prefix="/api/agent")
     app.include_router(agent_socket.router, prefix="/api/agent")
-    # routers: auth
-    # routers: owner
-    # routers: operations
-    # routers: pages
+    # accounts: sessions, API tokens, CSRF (without a database nobody is signed in)
+    app.add_middleware(auth_middleware.AuthMiddleware, context=context)
+    app.state.login_throttle = auth_routes.LoginThrottle(context.settings.login_attempts_per_minute)
+    app.include_router(auth_routes.router)
+    app.include_router(owner_routes.router)  # the owner's dashboard API and the provider's usage
+    ops_routes.install(app, metrics_token=metrics_token)  # request timing, /healthz, /readyz, /metrics
+    pages.install(app)  # the web pages (dashboard, admin, console, login) and /static
     if voice is not None:
         app.include_router(voice)
     return app

@@ -380,7 +380,7 @@ def test_the_softphone_page_and_script_are_served_without_external_resources(pho
     assert 'for="business"' in page.text and 'role="status"' in page.text and 'name="viewport"' in page.text
     script = phone.client.get("/softphone/softphone.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
-    assert "getUserMedia" in script.text and "audioWorklet" in script.text and "//cdn" not in script.text
+    assert "getUserMedia" in script.text and "/static/pcm-audio.js" in script.text and "//cdn" not in script.text
 
 
 def test_the_softphone_lists_the_businesses(phone: Phone) -> None:
