@@ -31,6 +31,7 @@ class Outcome(StrEnum):
 class Role(StrEnum):
     CALLER = "caller"
     RECEPTIONIST = "receptionist"
+    AGENT = "agent"  # the person the call was transferred to
 
 
 class Urgency(StrEnum):

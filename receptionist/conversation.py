@@ -143,6 +143,14 @@ class Conversation:
             if not self.call.ended:
                 await self._record(Role.RECEPTIONIST, text)
 
+    async def record_bridged(self, role: Role, text: str) -> None:
+        """A turn after the call was put through to an agent (the conversation is already stored as
+        transferred): what the caller and the agent said, kept on the call's transcript."""
+        async with self._lock:
+            turn = self.call.add_turn(role, text)
+            if self.store is not None:
+                await self._persist(self.store.add_turn, self.call.id, len(self.call.turns) - 1, turn)
+
     async def say(self, caller_text: str) -> str:
         """``reply`` collected into one string (text channels, tests)."""
         return " ".join([p async for p in self.reply(caller_text)])

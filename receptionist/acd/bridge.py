@@ -9,9 +9,9 @@ change. Bridges live in the process that holds the caller's session (:class:`Bri
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from receptionist.acd.model import Party
 
@@ -22,6 +22,14 @@ class Participant(Protocol):
     async def hear(self, text: str) -> None: ...
 
     async def hang_up(self) -> None: ...
+
+
+@runtime_checkable
+class BridgeListener(Protocol):
+    """A participant that wants to know the bridge it is on (a voice line: its caller now talks to a
+    person, not the brain)."""
+
+    def on_bridged(self, bridge: Bridge) -> None: ...
 
 
 class TextParticipant:
@@ -67,6 +75,8 @@ class Bridge:
     caller: Participant
     agent: Participant
     ended_by: Party | None = None
+    #: tells the ACD the caller hung up (set by the hold desk); the ACD's event then ends the bridge
+    on_caller_left: Callable[[], Awaitable[None]] | None = None
 
     @property
     def ended(self) -> bool:
@@ -79,6 +89,11 @@ class Bridge:
     async def from_agent(self, text: str) -> None:
         if not self.ended:
             await self.caller.hear(text)
+
+    async def caller_left(self) -> None:
+        """The caller's line dropped or they hung up, on a voice or text transport."""
+        if not self.ended and self.on_caller_left is not None:
+            await self.on_caller_left()
 
     async def end(self, by: Party) -> None:
         """Both sides are told the call is over (the ACD is told by whoever hung up, not here)."""
@@ -115,6 +130,8 @@ class Bridges:
         agent = console(call_id) if console is not None else TextParticipant()
         bridge = Bridge(call_id=call_id, agent_id=agent_id, caller=caller, agent=agent)
         self._bridges[call_id] = bridge
+        if isinstance(caller, BridgeListener):
+            caller.on_bridged(bridge)
         return bridge
 
     def get(self, call_id: str) -> Bridge | None:

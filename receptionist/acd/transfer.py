@@ -259,6 +259,7 @@ class WarmTransfer:
             return None
         self.phase = Phase.BRIDGED
         self.bridge = self._bridges.open(self.call_id, agent_id, caller=self.caller)
+        self.bridge.on_caller_left = self.caller_hung_up_bridged
         self.conversation.held = None
         self.call.handoff_status = HandoffStatus.CONNECTED
         self._finish()

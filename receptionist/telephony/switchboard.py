@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from receptionist.acd.bridge import Participant, TextParticipant
+from receptionist.acd.bridge import Bridge, Participant, TextParticipant
 from receptionist.app import Receptionist, Tenant, UnknownTenant
 from receptionist.calls import Call, CallSummary
 from receptionist.voice.audio_io import CallerAudio, ReceptionistAudio
@@ -39,6 +39,9 @@ class _VoiceParticipant:
 
     async def hang_up(self) -> None:
         self.line.hang_up()
+
+    def on_bridged(self, bridge: Bridge) -> None:
+        self.line.bridge = bridge
 
 
 class Switchboard:

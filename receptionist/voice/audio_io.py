@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 import numpy as np
@@ -65,6 +65,8 @@ class CallerAudio(io.AudioInput):
         self._queue: asyncio.Queue[rtc.AudioFrame | object] = asyncio.Queue()
         self.closed = False
         self.pushed_seconds = 0.0
+        #: also hear the caller (an agent on a bridged call): called with each pushed piece, in order
+        self.listeners: list[Callable[[npt.NDArray[np.int16]], None]] = []
 
     def push(self, samples: npt.NDArray[np.generic] | bytes) -> None:
         """Queue caller audio (any length; it is cut into 20 ms frames)."""
@@ -72,6 +74,8 @@ class CallerAudio(io.AudioInput):
             return
         pcm = pcm16(samples)
         self.pushed_seconds += pcm.size / self.sample_rate
+        for listener in self.listeners:
+            listener(pcm)
         buf = np.concatenate([self._pending, pcm]) if self._pending.size else pcm
         n = self._frame_samples
         whole = buf.size // n * n
@@ -155,6 +159,11 @@ class ReceptionistAudio(io.AudioOutput):
     def playing(self) -> bool:
         """Audio has been sent that the caller has not finished hearing."""
         return self._segment_start is not None or time.monotonic() < self._play_until
+
+    async def play_direct(self, pcm: bytes) -> None:
+        """Send audio that is not the receptionist's (an agent's voice on a bridged call) straight to the
+        sink: 16-bit mono PCM at this output's sample rate, paced by whoever sends it."""
+        await self._sink.play(pcm)
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
         await super().capture_frame(frame)

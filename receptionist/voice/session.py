@@ -17,12 +17,12 @@ import logging
 import time
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 from livekit import rtc
-from livekit.agents import Agent, AgentSession, stt, tts, vad
+from livekit.agents import Agent, AgentSession, StopResponse, llm, stt, tts, vad
 from livekit.agents.voice.events import (
     AgentStateChangedEvent,
     UserInputTranscribedEvent,
@@ -31,7 +31,7 @@ from livekit.agents.voice.events import (
 from livekit.plugins import silero  # LiveKit plugins register themselves: main thread, at import
 
 from receptionist.brain.livekit import BrainLLM
-from receptionist.calls import CallSummary
+from receptionist.calls import CallSummary, Role
 from receptionist.conversation import Conversation
 from receptionist.voice.audio_io import CallerAudio, ReceptionistAudio
 from receptionist.voice.endpointing import TranscriptTurnDetector
@@ -114,6 +114,17 @@ def audio_frames(
     return frames()
 
 
+class Bridged(Protocol):
+    """The line's view of the bridge to an agent (:class:`receptionist.acd.bridge.Bridge`)."""
+
+    @property
+    def ended(self) -> bool: ...
+
+    async def from_caller(self, text: str) -> None: ...
+
+    async def caller_left(self) -> None: ...
+
+
 class _ReceptionistAgent(Agent):
     def __init__(self, line: VoiceCall) -> None:
         super().__init__(
@@ -125,6 +136,16 @@ class _ReceptionistAgent(Agent):
     async def on_enter(self) -> None:
         greeting = await self._line.conversation.open()
         await self._line.speak(greeting, record=False)
+
+    async def on_user_turn_completed(self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage) -> None:
+        """Once the call is put through, what the caller says goes to the agent, not the brain."""
+        bridge = self._line.bridge
+        if bridge is not None and not bridge.ended:
+            text = (new_message.text_content or "").strip()
+            if text:
+                await self._line.conversation.record_bridged(Role.CALLER, text)
+                await bridge.from_caller(text)
+            raise StopResponse()
 
 
 class VoiceCall:
@@ -158,6 +179,7 @@ class VoiceCall:
         self._state_since = self._user_since = time.monotonic()
         self._tasks: set[asyncio.Task[None]] = set()
         self.replies_heard = 0  # speech turns (greeting, replies, announcements) that finished playing
+        self.bridge: Bridged | None = None  # set when an agent takes the call (the hold desk's bridge)
 
     @property
     def call_id(self) -> str:
@@ -234,6 +256,8 @@ class VoiceCall:
         self._hung_up = True
         if self.caller is not None:
             self.caller.close()
+        if self.bridge is not None and not self.bridge.ended:
+            self._spawn(self.bridge.caller_left())  # the agent's side learns it from the ACD
         self._done.set()
         self._spawn(self._notify())
 
@@ -280,7 +304,7 @@ class VoiceCall:
         """Seconds the receptionist has been listening to a silent caller, counted from no earlier than
         ``since`` (monotonic); 0 while it is thinking or speaking, or the caller is speaking."""
         session = self.session
-        if self._state != "listening" or session is None or session.user_state == "speaking":
+        if self._state != "listening" or session is None or session.user_state == "speaking" or self.bridged:
             return 0.0
         return time.monotonic() - max(since, self._state_since, self._user_since)
 
@@ -313,7 +337,12 @@ class VoiceCall:
             self._changed.notify_all()
 
     def _held_or_bridged(self) -> bool:
-        return self.conversation.held is not None
+        return self.conversation.held is not None or self.bridged
+
+    @property
+    def bridged(self) -> bool:
+        """An agent has the call: the caller talks to a person, the receptionist only listens."""
+        return self.bridge is not None and not self.bridge.ended
 
     def _on_transcript(self, ev: UserInputTranscribedEvent) -> None:
         if ev.is_final and ev.transcript.strip():

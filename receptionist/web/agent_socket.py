@@ -70,12 +70,14 @@ _CLIENT = TypeAdapter(Annotated[_Ping | _OfferAction | _Say, Field(discriminator
 @router.websocket("/ws")
 async def agent_socket(websocket: WebSocket) -> None:
     context = get_context(websocket)
-    agent = await _authenticate(websocket, context)
+    agent = await authenticate_agent(websocket, context)
     if agent is not None:
         await AgentSocket(websocket, context, agent).run()
 
 
-async def _authenticate(websocket: WebSocket, context: ApiContext) -> AgentAccount | None:
+async def authenticate_agent(websocket: WebSocket, context: ApiContext) -> AgentAccount | None:
+    """The agent on this socket (session cookie, bearer token, or a first ``auth`` message), accepted;
+    None after refusing it."""
     principal = await authenticate_websocket(websocket, context)  # session cookie, same-origin only
     if principal is not None and principal.role is Role.AGENT and principal.agent_id:
         signed_in = context.agents.get(principal.agent_id)
