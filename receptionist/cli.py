@@ -513,6 +513,43 @@ def users_list(
         typer.echo(f"{u.email:<40} {u.role:<6} {where:<24} {'disabled' if u.disabled else ''}".rstrip())
 
 
+@app.command("serve")
+def serve(
+    profiles: Annotated[
+        list[Path] | None,
+        typer.Option("--profile", "-p", help="business profile YAML (repeat for several businesses)"),
+    ] = None,
+    agents_file: Annotated[
+        Path | None, typer.Option("--agents", help="agents file (default: two demo agents serving everyone)")
+    ] = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="create the demo logins")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run everything: web pages, agent console, owner dashboard, softphone, Twilio, ACD, deliveries."""
+    _setup_logging(verbose)
+    import uvicorn
+
+    from receptionist.acd.agents_file import load_agents
+    from receptionist.server import build_server
+
+    paths = profiles or sorted(Path("examples").glob("*.yaml"))
+    if not paths:
+        typer.echo("no profiles: pass --profile FILE (see examples/)", err=True)
+        raise typer.Exit(2)
+    loaded = [_profile(p) for p in paths]
+    agents = load_agents(agents_file) if agents_file else None
+    server = build_server(Settings(), loaded, agents=agents, demo=demo)
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
+    typer.echo(f"receptionist: serving {len(loaded)} businesses on {url}")
+    typer.echo(f"  open {url}/login (agents: {url}/console, callers: {url}/softphone)")
+    for account in server.demo_accounts:
+        where = account.tenant_id or ("agent" if account.agent_id else "provider: every business")
+        typer.echo(f"  {account.role.value:<6} {account.email:<44} password {account.password}  ({where})")
+    uvicorn.run(server.app, host=host, port=port, log_level="info" if verbose else "warning")
+
+
 def main() -> None:
     app()
 

@@ -3,8 +3,8 @@ and passes them in; nothing is created at import time."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
@@ -13,7 +13,7 @@ from receptionist.acd.agents_file import AgentDirectory
 from receptionist.acd.bridge import Bridges
 from receptionist.acd.service import AcdService
 from receptionist.storage.database import Database
-from receptionist.web import agent_routes, agent_socket, errors, ops_routes, owner_routes, pages
+from receptionist.web import agent_audio, agent_routes, agent_socket, errors, ops_routes, owner_routes, pages
 from receptionist.web.auth import middleware as auth_middleware
 from receptionist.web.auth import routes as auth_routes
 from receptionist.web.context import ApiContext, ApiSettings
@@ -36,18 +36,25 @@ def create_app(
     receptionist: Receptionist | None = None,
     switchboard: Switchboard | None = None,
     metrics_token: str | None = None,
+    background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
     """The HTTP API. ``run_service``: start and stop the ACD service's loops with the app (when this
     app is the process's only user of it; otherwise the composition root runs them). ``voice``: the call
     routes (:func:`receptionist.web.voice_routes.voice_router`), mounted at the root when given.
-    ``metrics_token``: when set, ``/metrics`` needs ``Authorization: Bearer <it>``."""
+    ``metrics_token``: when set, ``/metrics`` needs ``Authorization: Bearer <it>``. ``background``: the
+    process's other work (outbox, retention, model loading), entered after the ACD starts and left before
+    it stops."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if run_service:
             await service.start()
         try:
-            yield
+            if background is not None:
+                async with background():
+                    yield
+            else:
+                yield
         finally:
             if run_service:
                 await service.stop()
@@ -67,6 +74,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
     app.include_router(agent_routes.router, prefix="/api/agent")
     app.include_router(agent_socket.router, prefix="/api/agent")
+    app.include_router(agent_audio.router, prefix="/api/agent")
     # accounts: sessions, API tokens, CSRF (without a database nobody is signed in)
     app.add_middleware(auth_middleware.AuthMiddleware, context=context)
     app.state.login_throttle = auth_routes.LoginThrottle(context.settings.login_attempts_per_minute)
