@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up (first run) and talk to the receptionist on its embedded defaults: SQLite, the offline brain,
-# no API key, no network. Any extra arguments go to `receptionist chat`.
+# Set up (first run) and run the receptionist on its embedded defaults: SQLite, the in-process ACD, local
+# speech models, the offline brain, no API key, no network. It prints the URL to open and the demo logins.
+# Extra arguments go to `receptionist serve` (e.g. --port 8080, --profile my-business.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/bootstrap.sh
-exec .venv/bin/receptionist chat --profile "${PROFILE:-examples/dental-clinic.yaml}" "$@"
+. scripts/bootstrap.sh voice
+exec .venv/bin/receptionist serve "$@"
