@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
@@ -95,7 +96,23 @@ def _load(options: VoiceOptions) -> VoiceModels:
         phrases=PhraseCache(options.tts),
     )
     log.info("voice models loaded in %.2f s", time.perf_counter() - started)
+    threading.Thread(target=_warm_clauses, args=(options.tts,), name="piper-warm", daemon=True).start()
     return models
+
+
+def _warm_clauses(options: TtsOptions) -> None:
+    """Render the fixed clauses of the receptionist's templated lines, so their first use is instant."""
+    from receptionist.prompts import load_replies
+    from receptionist.voice.tts import get_synthesizer
+
+    try:
+        texts = [t for name in ("offline_replies.yaml", "hold_announcements.yaml")
+                 for variants in load_replies(name=name).variants.values() for t in variants]  # fmt: skip
+        started = time.perf_counter()
+        rendered = get_synthesizer(options).warm(texts)
+        log.info("rendered %d fixed clauses in %.1f s", rendered, time.perf_counter() - started)
+    except Exception:
+        log.exception("could not render the fixed clauses ahead of time")
 
 
 def audio_frames(

@@ -16,12 +16,13 @@ Inference runs in worker threads (``asyncio.to_thread``); nothing heavy happens 
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,7 @@ class TtsOptions:
     speaker_id: int | None = None  # multi-speaker voices only
     volume: float = 1.0
     min_clause_words: int = 4  # a comma/colon/dash ends a clause only after this many words
+    clause_cache_size: int = 512  # rendered clauses kept (about 60 KB each: ~30 MB at most); 0: none
     region: str = "US"  # phone numbers of this country are read without the country code
 
 
@@ -104,6 +106,9 @@ class PiperSynthesizer:
         )
         self.voice_name = model.stem
         self.sample_rate: int = int(self.voice.config.sample_rate)
+        self._clauses: collections.OrderedDict[str, Int16Array] = collections.OrderedDict()
+        self._clauses_lock = threading.Lock()
+        self.clause_hits = 0
         self.load_seconds = time.perf_counter() - started
         log.info("loaded Piper voice %s in %.2f s (%d threads)", model, self.load_seconds, o.threads)
 
@@ -117,9 +122,38 @@ class PiperSynthesizer:
         return np.concatenate(chunks).astype(np.int16, copy=False) if chunks else np.zeros(0, np.int16)
 
     def speak_clause(self, clause: str) -> Int16Array:
-        """One clause as written → made speakable → samples."""
+        """One clause as written → made speakable → samples. Clauses spoken before come from a bounded
+        cache: replies are templated, so most clauses recur ("Can I have your name, please?")."""
+        with self._clauses_lock:
+            cached = self._clauses.get(clause)
+            if cached is not None:
+                self._clauses.move_to_end(clause)
+                self.clause_hits += 1
+                return cached
         spoken = speakable(clause, region=self.options.region)
-        return self.render(spoken) if spoken else np.zeros(0, np.int16)
+        pcm = self.render(spoken) if spoken else np.zeros(0, np.int16)
+        pcm.setflags(write=False)  # shared by every call that says it
+        if self.options.clause_cache_size <= 0:
+            return pcm
+        with self._clauses_lock:
+            self._clauses[clause] = pcm
+            while len(self._clauses) > self.options.clause_cache_size:
+                self._clauses.popitem(last=False)
+        return pcm
+
+    def warm(self, texts: Iterable[str]) -> int:
+        """Render the clauses of ``texts`` into the cache (blocking; run it in a background thread).
+        Clauses with template placeholders (``{name}``) are skipped. Returns how many were rendered."""
+        rendered = 0
+        for text in texts:
+            for clause in self.clauses(text):
+                if "{" in clause or clause in self._clauses:
+                    continue
+                if len(self._clauses) >= self.options.clause_cache_size:
+                    return rendered
+                self.speak_clause(clause)
+                rendered += 1
+        return rendered
 
     def synthesize(self, text: str) -> Iterator[Int16Array]:
         """Audio for ``text``, one array per clause, each as soon as it is rendered."""

@@ -60,7 +60,20 @@ def test_a_missing_voice_fails_loudly_and_is_never_downloaded(tmp_path: Path) ->
 
 @pytest.fixture(scope="module")
 def synth() -> PiperSynthesizer:
-    return get_synthesizer()
+    return get_synthesizer(TtsOptions(clause_cache_size=0))  # timings below are of rendering, not a cache
+
+
+@pytest.mark.slow
+def test_a_clause_said_again_comes_from_the_cache_and_fixed_lines_can_be_rendered_ahead() -> None:
+    cached = get_synthesizer(TtsOptions(clause_cache_size=8))
+    first = cached.speak_clause("The parking is behind the building.")
+    hits = cached.clause_hits
+    again = cached.speak_clause("The parking is behind the building.")
+    assert again is first and cached.clause_hits == hits + 1 and not again.flags.writeable
+    assert cached.warm(["Thanks, {name}. We open at nine.", "Hello there, and welcome to the clinic."]) == 2
+    hits = cached.clause_hits
+    cached.speak_clause("We open at nine.")
+    assert cached.clause_hits == hits + 1  # a fixed clause of a template with a placeholder elsewhere
 
 
 @pytest.mark.slow
