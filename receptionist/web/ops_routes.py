@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from receptionist.storage.database import Database
@@ -84,7 +84,7 @@ def ops_router(
             {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
         )
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=PlainTextResponse)  # documented as text, as it is
     async def metrics_text(
         context: ContextDep, authorization: Annotated[str | None, Header()] = None
     ) -> Response:

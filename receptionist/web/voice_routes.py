@@ -73,6 +73,12 @@ class VoiceLimits:
     voicemail_max_s: int = 120
 
 
+class JavaScriptResponse(Response):
+    """A script (so the schema documents ``text/javascript``, not JSON)."""
+
+    media_type = "text/javascript"
+
+
 class SoftphoneTokenRequest(BaseModel):
     """Which business the browser calls: by id or by one of its phone numbers."""
 
@@ -190,9 +196,9 @@ def voice_router(
     async def softphone_page() -> Response:
         return HTMLResponse(_static("softphone.html"), headers={"Content-Security-Policy": _CSP})
 
-    @router.get("/softphone/softphone.js", name="softphone_script")
+    @router.get("/softphone/softphone.js", name="softphone_script", response_class=JavaScriptResponse)
     async def softphone_script() -> Response:
-        return Response(_static("softphone.js"), media_type="text/javascript")
+        return JavaScriptResponse(_static("softphone.js"))
 
     @router.get("/softphone/businesses", name="softphone_businesses")
     async def softphone_businesses() -> list[dict[str, object]]:
