@@ -25,6 +25,7 @@ from receptionist.web.pages.rendering import render
 router = APIRouter(include_in_schema=False)
 _LOGIN_ERRORS = {
     "1": "Wrong e-mail or password.",
+    "limited": "Too many attempts. Wait a minute, then try again.",  # what POST /login redirects with
     "throttled": "Too many attempts. Wait a minute, then try again.",
 }
 

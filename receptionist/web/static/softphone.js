@@ -11,10 +11,11 @@ function status(text) { els.status.textContent = text; }
 
 function say(role, text) {
   const li = document.createElement("li");
-  li.className = `turn ${role === "caller" ? "caller" : "receptionist"}`;
+  const kind = role === "caller" || role === "agent" ? role : "receptionist";
+  li.className = `turn ${kind}`;
   const who = document.createElement("span");
   who.className = "speaker";
-  who.textContent = role === "caller" ? "You" : "Receptionist";
+  who.textContent = { caller: "You", agent: "Agent" }[kind] || "Receptionist";
   const p = document.createElement("p");
   p.textContent = text;
   li.append(who, p);
