@@ -87,7 +87,7 @@ class Conversation:
     on_queued: OnQueued | None = None  # the warm transfer starts here once the ACD has queued the call
     held: HeldCall | None = None  # while set, caller turns go here instead of to the brain
     _stored_turns: int = 0
-    _stored_escalation: bool = False
+    _stored_escalation: HandoffStatus | None = None  # the last step of the escalation written
     _closed: bool = False
     _hold_started: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -219,12 +219,13 @@ class Conversation:
 
     async def _store_escalation(self) -> None:
         call = self.call
-        if self._stored_escalation or call.escalation is None or call.handoff_status is None:
-            return
+        status = call.handoff_status
+        if call.escalation is None or status is None or status is self._stored_escalation:
+            return  # each step once: queued, then connected (the transfer history)
         if self.store is None or await self._persist(
-            self.store.record_escalation, call.id, call.escalation, call.handoff_status
+            self.store.record_escalation, call.id, call.escalation, status
         ):
-            self._stored_escalation = True
+            self._stored_escalation = status
 
     async def _persist(self, fn: Callable[..., None] | None, *args: object) -> bool:
         """Write now if storage answers; if not, the call goes on and ``finish`` writes what is missing."""

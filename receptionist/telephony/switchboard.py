@@ -35,7 +35,7 @@ class _VoiceParticipant:
     line: VoiceCall
 
     async def hear(self, text: str) -> None:
-        await self.line.speak(text)
+        await self.line.speak(text, record=False)  # the hold desk records what it says itself
 
     async def hang_up(self) -> None:
         self.line.hang_up()

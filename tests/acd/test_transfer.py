@@ -152,7 +152,11 @@ async def test_warm_transfer_rings_out_then_the_second_agent_takes_it(
     assert line.rx.db is not None
     record = CallRepository(line.rx.db, TENANT).get(conv.call.id)
     assert record is not None and record.call.outcome is Outcome.TRANSFERRED
-    assert [(e.queue, e.status) for e in record.escalations] == [("tech-support", "queued")]
+    # the transfer history: queued, then connected to the agent who took it
+    assert [(e.queue, e.status) for e in record.escalations] == [
+        ("tech-support", "queued"),
+        ("tech-support", "connected"),
+    ]
     assert any(t.text.startswith(first) for t in record.turns)  # the announcement is on the transcript
 
 
