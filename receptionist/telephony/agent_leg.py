@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +53,7 @@ class AgentLeg:
         self._vad: lk_vad.VADStream | None = None
         self._transcribing: asyncio.Task[None] | None = None
         self.agent_said: list[str] = []
+        self.on_agent_said: Callable[[str], Awaitable[None]] | None = None  # the console's transcript
         self.dropped_frames = 0
 
     async def __aenter__(self) -> AgentLeg:
@@ -121,6 +122,8 @@ class AgentLeg:
             if text:
                 self.agent_said.append(text)
                 await self.line.conversation.record_bridged(Role.AGENT, text)
+                if self.on_agent_said is not None:
+                    await self.on_agent_said(text)
 
 
 def _resampler(src: int, dst: int) -> rtc.AudioResampler | None:

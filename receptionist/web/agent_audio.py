@@ -1,8 +1,9 @@
 """``WS /api/agent/calls/{call_id}/audio``: the agent's microphone and speaker on a bridged voice call.
 
 Binary frames both ways: 16-bit little-endian mono PCM at 16 kHz (the agent's microphone in; the
-caller's voice out, as it arrives). Text frames from the server, JSON: ``{"type": "ended"}`` when the
-call is over (then the socket closes normally). Only the agent the call was put through to may open it,
+caller's voice out, as it arrives). Text frames from the server, JSON: ``{"type": "agent_said", "text"}``
+(the agent's own words as transcribed into the call) and ``{"type": "ended"}`` when the call is over
+(then the socket closes normally). Only the agent the call was put through to may open it,
 signed in by session cookie (same origin) or with their bearer token; anyone else, a call that is not
 bridged, or a call without audio (a text chat) is refused with 1008 and a reason, like an unknown id.
 """
@@ -43,7 +44,12 @@ async def agent_audio(websocket: WebSocket, call_id: str) -> None:
         return
     from receptionist.telephony.agent_leg import AgentLeg
 
+    async def agent_said(text: str) -> None:
+        with contextlib.suppress(Exception):  # the socket may be closing: the turn is stored anyway
+            await websocket.send_json({"type": "agent_said", "text": text})
+
     async with AgentLeg(line) as leg:
+        leg.on_agent_said = agent_said
         sender = asyncio.create_task(_send_caller(websocket, leg), name=f"agent-audio-{call_id}")
         receiver = asyncio.create_task(_receive_agent(websocket, leg), name=f"agent-mic-{call_id}")
         ended = asyncio.create_task(_until_over(context, call_id), name=f"agent-audio-end-{call_id}")

@@ -158,6 +158,8 @@ async def test_an_agent_takes_a_softphone_call_and_both_sides_hear_each_other(
                     await answer
                     to_caller = b"".join(caller.audio)[before:]
                     assert "front desk" in heard(models, to_caller)  # the agent's voice reached the caller
+                    echoed = await agent.event("agent_said", timeout=20)  # the console's own transcript
+                    assert "desk" in echoed["text"].lower()
                 await agent.post(f"/calls/{call_id}/complete")
                 await asyncio.wait_for(caller.closed.wait(), 20)
         assert server.receptionist.db is not None

@@ -1,7 +1,8 @@
 // The agent console. Everything live arrives by push on /api/agent/ws (the session cookie signs it in):
 // hello, state, queue, offer, offer_ended, connected, call_ended, caller_said, error. Actions are POSTs to
 // the agent API with the X-CSRF-Token header; the call's audio is 16 kHz PCM on
-// /api/agent/calls/{call_id}/audio (binary both ways; {"type": "ended"} from the server).
+// /api/agent/calls/{call_id}/audio (binary both ways; {"type": "agent_said"} with the agent's own words as
+// transcribed, and {"type": "ended"}, from the server).
 import { MICROPHONE, PcmPlayer, microphoneProblem, newAudioContext, startCapture } from "/static/pcm-audio.js";
 
 const $ = (id) => document.getElementById(id);
@@ -266,6 +267,7 @@ async function startAudio(id) {
     let msg;
     try { msg = JSON.parse(event.data); } catch (e) { return; }
     if (msg.type === "ended") stopAudio("The caller's audio has ended.");
+    if (msg.type === "agent_said" && callId === id) turn($("transcript"), "agent", msg.text, "You");
   };
   ws.onclose = () => { if (audio.socket === ws) stopAudio(callId ? "Audio disconnected. Type to the caller instead." : ""); };
   ws.onopen = async () => {
