@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
 
 from receptionist.calls import CallSummary, Outcome, Turn
 from receptionist.storage.call_repository import CallRepository
@@ -34,6 +35,9 @@ from receptionist.storage.tables import (
 )
 
 MAX_LIMIT = 200
+# From this many matching calls on, the caller search walks the list instead of seeking the matches (about
+# the square root of ``limit`` x the tenant's calls, where both plans cost the same, for 100,000 calls).
+COMMON_CALLER_MATCHES = 2_000
 SUMMARY_CHARS = 200
 CALLBACK_SUFFIX = "-cb"  # the ACD's callback task for a call (see acd/memory/queueing.py)
 
@@ -47,9 +51,11 @@ class CallFilter:
     """Which calls to list; every field narrows the list, None means "any".
 
     ``since``/``until`` are timezone-aware instants on ``started_at`` (``since`` inclusive, ``until``
-    exclusive). ``caller`` matches calls whose caller number contains these digits (anything else in it is
-    ignored, so ``"(617) 555"`` finds ``+16175550123``); it scans the tenant's calls in the period, newest
-    first, so it is fast when matches are common and slowest when there are none.
+    exclusive). ``caller`` matches calls whose caller number, digits only, *starts* with the typed digits
+    (country code included, as numbers are shown: ``"+1 617 555"`` finds ``+16175550123``) or *ends* with
+    them (``"0123"``, ``"555-0123"``); anything but digits is ignored on both sides. A rare number is two
+    index seeks (``calls.caller_digits`` and ``calls.caller_digits_reversed``), not a scan; a common one
+    walks the list newest first, which its matches soon fill (see :func:`_common_caller`).
     """
 
     since: datetime | None = None
@@ -138,17 +144,30 @@ def list_calls(
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     c = CallTable
-    where = [c.tenant_id == tenant_id, *_filter_clauses(filter)]
+    after: list[ColumnElement[bool]] = []
     if cursor is not None:
         at, call_id = decode_cursor(cursor)
         # ``started_at <= at`` alone is an index range; the OR then drops the rows at or before the key.
-        where += [c.started_at <= at, or_(c.started_at < at, c.id < call_id)]
+        after = [c.started_at <= at, or_(c.started_at < at, c.id < call_id)]
+    with db.session() as session:
+        seek = filter.caller is None or not _common_caller(session, tenant_id, _digits(filter.caller))
+        where = [c.tenant_id == tenant_id, *_filter_clauses(filter, seek=seek), *after]
+        rows = session.execute(_page_query(where, limit)).all()
+    items = tuple(_item(r) for r in rows[:limit])
+    more = len(rows) > limit
+    return CallPage(
+        items=items, next_cursor=encode_cursor(items[-1].started_at, items[-1].id) if more else None
+    )
+
+
+def _page_query(where: list[ColumnElement[bool]], limit: int) -> Select[Any]:
+    c = CallTable
     has_message = (
         exists()
         .where(MessageTable.call_id == c.id, MessageTable.tenant_id == c.tenant_id)
         .label("has_message")
     )
-    query = (
+    return (
         select(
             c.id,
             c.started_at,
@@ -164,13 +183,6 @@ def list_calls(
         .where(*where)
         .order_by(c.started_at.desc(), c.id.desc())
         .limit(limit + 1)
-    )
-    with db.session() as session:
-        rows = session.execute(query).all()
-    items = tuple(_item(r) for r in rows[:limit])
-    more = len(rows) > limit
-    return CallPage(
-        items=items, next_cursor=encode_cursor(items[-1].started_at, items[-1].id) if more else None
     )
 
 
@@ -240,7 +252,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 # -- helpers --------------------------------------------------------------------------------------------
 
 
-def _filter_clauses(f: CallFilter) -> list[ColumnElement[bool]]:
+def _filter_clauses(f: CallFilter, *, seek: bool) -> list[ColumnElement[bool]]:
+    """The filter as SQL; with ``seek`` False the caller search is kept off its indexes (see
+    :func:`_common_caller`)."""
     c = CallTable
     where: list[ColumnElement[bool]] = []
     if f.since is not None:
@@ -252,12 +266,53 @@ def _filter_clauses(f: CallFilter) -> list[ColumnElement[bool]]:
     if f.outcome is not None:
         where.append(c.outcome == Outcome(f.outcome).value)
     if f.caller is not None:
-        where.append(c.caller_number.contains(_digits(f.caller), autoescape=True))
+        typed = _digits(f.caller)
+        digits: SQLColumnExpression[Any] = c.caller_digits
+        backwards: SQLColumnExpression[Any] = c.caller_digits_reversed
+        if not seek:  # ``x || ''`` is the same value, but no index serves it on either database
+            digits, backwards = digits.concat(""), backwards.concat("")
+        where.append(or_(_starts_with(digits, typed), _starts_with(backwards, typed[::-1])))
     return where
 
 
+def _common_caller(session: Session, tenant_id: str, typed: str) -> bool:
+    """Whether at least :data:`COMMON_CALLER_MATCHES` of the tenant's calls match ``typed`` (counted on the
+    two caller indexes, at most that many entries each).
+
+    Few matches: seek them on the caller indexes and sort them, a cost that grows with the matches. Many
+    (``"1"`` matches every North American number): walking the calls newest first fills a page after
+    about ``limit / share of matches`` calls, which is cheaper than sorting them all.
+    """
+    c = CallTable
+    counts = [
+        select(func.count())
+        .select_from(
+            select(c.tenant_id)
+            .where(c.tenant_id == tenant_id, _starts_with(column, key))
+            .limit(COMMON_CALLER_MATCHES)
+            .subquery()
+        )
+        .scalar_subquery()
+        for column, key in ((c.caller_digits, typed), (c.caller_digits_reversed, typed[::-1]))
+    ]
+    return (session.scalar(select(counts[0] + counts[1])) or 0) >= COMMON_CALLER_MATCHES
+
+
+def _starts_with(column: SQLColumnExpression[Any], digits: str) -> ColumnElement[bool]:
+    """``column`` (digits only) starts with ``digits``, as a range an index seeks on either database.
+
+    The upper bound is the next digit string of the same length (``"129"`` -> ``"13"``), so the range holds
+    nothing but digits and is right under any collation, not only a bytewise one.
+    """
+    head = digits.rstrip("9")
+    if not head:  # all nines: nothing comes after them
+        return column >= digits
+    return and_(column >= digits, column < head[:-1] + str(int(head[-1]) + 1))
+
+
 def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    """The typed digits in ASCII (``"٠١٢"`` too is ``"012"``), as :func:`phone_digits` stores them."""
+    return "".join(str(int(ch)) for ch in text if ch.isdecimal())
 
 
 def _duration(started: datetime, ended: datetime | None) -> float | None:

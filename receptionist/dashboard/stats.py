@@ -1,16 +1,23 @@
 """A tenant's figures over a period: what callers wanted, how calls ended, and how the queues did.
 
 Call figures count the calls that *started* in ``[start, end)``; they are aggregated in SQL (GROUP BY over
-the ``ix_calls_tenant_started`` range), so a period of 100,000 calls returns a few hundred rows. The hour
+the ``ix_calls_tenant_started_concern_outcome`` range, which covers them), so a period of 100,000 calls
+returns a few hundred rows. The hour
 of day and the day are the tenant's local ones: the database groups by UTC hour (by UTC quarter-hour when
 the zone has an offset that is not whole hours, such as Asia/Kolkata), and each group is shifted into the
 zone here. That keeps the SQL the same on SQLite and PostgreSQL and gets daylight-saving changes right.
 
-Queue figures come from the queue log through :func:`receptionist.acd.stats.queue_stats`, with its
-definitions: a queue *visit* belongs to the period it entered in; ``service_level`` is answered within
-``service_level_s`` over offered (``service_level_of_offered`` there), ``abandonment_rate`` is abandoned
-over offered, and the average speed of answer is over answered visits. Events up to :data:`QUEUE_TAIL`
-after ``end`` are read, so a visit that entered just before ``end`` is counted with what became of it.
+Queue figures (:mod:`receptionist.dashboard.queue_figures`) follow
+:func:`receptionist.acd.stats.queue_stats` and its definitions, computed in SQL instead of by replaying
+the log: a queue *visit* is an ENTERQUEUE (not a callback task) and belongs to the
+period it entered in; what became of it is the first of the call's next events, in log order ``(at, id)``,
+that ends a visit there (CONNECT: answered, ABANDON: abandoned; an exit, OVERFLOW or another ENTERQUEUE:
+neither). ``service_level`` is answered within ``service_level_s`` (``wait <= T``) over offered
+(``service_level_of_offered`` there), ``abandonment_rate`` is abandoned over offered, and the average speed
+of answer is over answered visits. Only events up to :data:`QUEUE_TAIL` after ``end`` count, so a visit
+that entered just before ``end`` is counted with what became of it, as the replay of ``[start, end +
+QUEUE_TAIL)`` would. Waits are whole microseconds in SQL (exact on both databases), so "within T" agrees
+with the replay to the microsecond; ``tests/dashboard/test_stats.py`` checks both on random logs.
 """
 
 from __future__ import annotations
@@ -23,24 +30,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, String, cast, func, select
 
-from receptionist.acd.events import QueueEvent, QueueEventKind
-from receptionist.acd.stats import queue_stats
 from receptionist.calls import Outcome
+from receptionist.dashboard.queue_figures import QueueFigures, queue_figures
 from receptionist.storage.database import Database
-from receptionist.storage.tables import CallTable, QueueEventTable
+from receptionist.storage.tables import CallTable
+
+__all__ = ["QUEUE_TAIL", "SERVICE_LEVEL_S", "OutcomeCounts", "QueueFigures", "TenantStats", "tenant_stats"]
 
 SERVICE_LEVEL_S = 20.0
 QUEUE_TAIL = timedelta(hours=1)
-# The events that decide what became of a queue visit; agents' presence is not a call figure.
-_VISIT_KINDS = (
-    QueueEventKind.ENTER,
-    QueueEventKind.CONNECT,
-    QueueEventKind.ABANDON,
-    QueueEventKind.EXIT_TIMEOUT,
-    QueueEventKind.EXIT_EMPTY,
-    QueueEventKind.EXIT_CALLER,
-    QueueEventKind.OVERFLOW,
-)
 _HOUR_FORMAT = "%Y-%m-%d %H"
 
 
@@ -56,20 +54,6 @@ class OutcomeCounts:
     abandoned: int
     failed: int
     in_progress: int
-
-
-@dataclass(frozen=True, slots=True)
-class QueueFigures:
-    """The queue log's call figures for the period (see the module docstring for the definitions)."""
-
-    offered: int
-    answered: int
-    answered_within_sl: int
-    abandoned: int
-    service_level_s: float
-    service_level: float | None  # None when nothing was offered
-    average_speed_of_answer_s: float | None
-    abandonment_rate: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +97,10 @@ def tenant_stats(
             select(c.concern, c.outcome, func.count()).where(*in_period).group_by(c.concern, c.outcome)
         ).all()
         slots = session.execute(select(*slot, func.count()).where(*in_period).group_by(*slot)).all()
-        events = _visit_events(session, tenant_id, start, end + QUEUE_TAIL)
+        queue = queue_figures(
+            session, db.dialect, tenant_id, start=start, end=end, until=end + QUEUE_TAIL,
+            service_level_s=service_level_s,
+        )  # fmt: skip
     by_outcome = {o.value: 0 for o in Outcome} | {"in_progress": 0}
     concerns: Counter[str | None] = Counter()
     for concern, outcome, n in pairs:
@@ -121,7 +108,6 @@ def tenant_stats(
         concerns[concern] += n
     hours, days = _local_buckets(slots, tz)
     first_day, last_day = start.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date()
-    q = queue_stats(events, tenant_id=tenant_id, start=start, end=end, service_level_s=service_level_s)
     return TenantStats(
         tenant_id=tenant_id,
         start=start,
@@ -143,16 +129,7 @@ def tenant_stats(
             (first_day + timedelta(days=i), days[first_day + timedelta(days=i)])
             for i in range((last_day - first_day).days + 1)
         ),
-        queue=QueueFigures(
-            offered=q.offered,
-            answered=q.answered,
-            answered_within_sl=q.answered_within_sl,
-            abandoned=q.abandoned,
-            service_level_s=service_level_s,
-            service_level=q.service_level_of_offered,
-            average_speed_of_answer_s=q.average_speed_of_answer_s,
-            abandonment_rate=q.abandonment_rate,
-        ),
+        queue=queue,
     )
 
 
@@ -194,29 +171,3 @@ def _has_partial_hour_offsets(start: datetime, end: datetime, tz: tzinfo) -> boo
 
 def _partial(offset: timedelta | None) -> bool:
     return offset is not None and offset.total_seconds() % 3600 != 0
-
-
-def _visit_events(session: Any, tenant_id: str, since: datetime, until: datetime) -> list[QueueEvent]:
-    """The events that settle queue visits, as lean as the call figures allow: of ``data`` only the
-    ``kind`` that marks a callback task, and no agent (agents' time is not reported here)."""
-    q = QueueEventTable
-    rows = session.execute(
-        select(q.at, q.queue, q.kind, q.call_id, q.data["kind"].as_string())
-        .where(
-            q.tenant_id == tenant_id, q.at >= since, q.at < until, q.kind.in_([k.value for k in _VISIT_KINDS])
-        )
-        .order_by(q.at, q.id)
-    )
-    kinds = {k.value: k for k in _VISIT_KINDS}
-    callback = {"kind": "callback"}
-    return [
-        QueueEvent(
-            at=at,
-            tenant_id=tenant_id,
-            queue=queue,
-            kind=kinds[kind],
-            call_id=call_id,
-            data=callback if task == "callback" else {},
-        )
-        for at, queue, kind, call_id, task in rows
-    ]

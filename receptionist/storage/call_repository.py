@@ -32,6 +32,8 @@ from receptionist.storage.tables import (
     SummaryTable,
     TenantTable,
     TurnTable,
+    phone_digits,
+    reversed_phone_digits,
 )
 
 log = logging.getLogger(__name__)
@@ -252,6 +254,8 @@ class CallRepository:
 def _call_row(call: Call, *, outcome: Outcome | None, ended_at: datetime | None) -> CallTable:
     return CallTable(
         id=call.id, tenant_id=call.tenant_id, channel=call.channel, caller_number=call.caller_number,
+        caller_digits=phone_digits(call.caller_number),
+        caller_digits_reversed=reversed_phone_digits(call.caller_number),
         dialled_number=call.dialled_number, started_at=call.started_at, ended_at=ended_at,
         concern=call.concern, outcome=outcome.value if outcome is not None else None,
     )  # fmt: skip

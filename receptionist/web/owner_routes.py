@@ -102,7 +102,14 @@ async def list_calls(
     concern: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     outcome: Outcome | None = None,
     caller: Annotated[
-        str | None, Query(min_length=1, max_length=32, pattern=r"^[\d\s()+.-]*\d[\d\s()+.-]*$")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=32,
+            pattern=r"^[\d\s()+.-]*\d[\d\s()+.-]*$",
+            description="Calls whose number, digits only, starts with these digits (country code included: "
+            "`+1 617 555`) or ends with them (`0123`); other characters are ignored.",
+        ),
     ] = None,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(min_length=1, max_length=512)] = None,

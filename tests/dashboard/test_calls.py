@@ -61,9 +61,10 @@ def test_filters_narrow_the_list_to_this_tenants_matching_calls(
     assert ids(CallFilter(outcome=Outcome.TRANSFERRED)) == ["a2"]
     assert ids(CallFilter(since=T0 + timedelta(hours=1))) == ["a4", "a3", "a2"]
     assert ids(CallFilter(since=T0, until=T0 + timedelta(days=1))) == ["a2", "a1"]  # until is exclusive
-    assert ids(CallFilter(caller="(617) 555")) == ["a2", "a1"]
+    assert ids(CallFilter(caller="+1 (617) 555")) == ["a2", "a1"]  # the start, country code included
+    assert ids(CallFilter(caller="555-0123")) == ["a2", "a1"]  # the end
     assert ids(CallFilter(caller="4420")) == ["a3"]
-    assert ids(CallFilter(concern="billing", caller="617")) == ["a1"]
+    assert ids(CallFilter(concern="billing", caller="1617")) == ["a1"]
     assert [c.id for c in list_calls(db, GLOBEX, CallFilter()).items] == ["g1"]
 
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from receptionist.acd.events import QueueEvent
 from receptionist.acd.events import QueueEventKind as K
+from receptionist.acd.stats import queue_stats
 from receptionist.dashboard.periods import local_days
-from receptionist.dashboard.stats import tenant_stats
+from receptionist.dashboard.queue_figures import _max_wait_us
+from receptionist.dashboard.stats import QUEUE_TAIL, tenant_stats
 from receptionist.storage.database import Database
+from receptionist.storage.repository import TenantRepository
 from tests.dashboard.conftest import ACME, GLOBEX, append_events, call_row, insert_calls
 
 NEW_YORK = ZoneInfo("America/New_York")  # UTC-4 all through July: no daylight-saving change in the period
@@ -120,3 +126,85 @@ def test_an_empty_period_has_no_ratios_and_bad_periods_are_refused(
         tenant_stats(db, ACME, start=END, end=START, tz=NEW_YORK)
     with pytest.raises(ValueError, match="timezone-aware"):
         tenant_stats(db, ACME, start=START.replace(tzinfo=None), end=END, tz=NEW_YORK)
+
+
+# Random small logs: a few calls, times in whole seconds so that the replay's float arithmetic is exact too
+# (waits of exactly 20 s are common), ties, events of no visit, callback tasks, and events around the edges
+# of the period and of its tail.
+_PERIOD = timedelta(seconds=30)
+_TAIL_END = int((_PERIOD + QUEUE_TAIL).total_seconds())
+_EDGES = [-1, 0, 1, 29, 30, 31, _TAIL_END - 1, _TAIL_END, _TAIL_END + 1]
+_KINDS = [K.ENTER, K.ENTER, K.CONNECT, K.ABANDON, K.EXIT_TIMEOUT, K.EXIT_EMPTY, K.EXIT_CALLER, K.OVERFLOW,
+          K.OFFER, K.COMPLETE_CALLER, K.WRAPUP_END]  # fmt: skip
+_EVENT = st.tuples(
+    st.one_of(st.integers(min_value=-5, max_value=45), st.sampled_from(_EDGES)),
+    st.sampled_from(_KINDS),
+    st.sampled_from(["a", "b", "b", None]),
+    st.sampled_from([{}, {}, {}, {"kind": "callback"}, {"kind": "other"}]),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(log=st.lists(_EVENT, max_size=30), service_level_s=st.sampled_from([0.0, 10.0, 20.0, 30.5]))
+def test_queue_figures_in_sql_equal_the_replay_of_the_log(
+    db: Database, log: list[tuple[int, K, str | None, dict[str, object]]], service_level_s: float
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:12]}"  # every example its own tenant: nothing to clean up
+    TenantRepository(db).upsert(tenant, "Random log")
+    start = utc(2, 14)
+    events = [
+        QueueEvent(at=start + timedelta(seconds=s), tenant_id=tenant, queue="q", kind=kind, call_id=call,
+                   agent_id="ann", data=data)
+        for s, kind, call, data in log
+    ]  # fmt: skip
+    if events:
+        append_events(db, tenant, events)
+    end = start + _PERIOD
+
+    got = tenant_stats(db, tenant, start=start, end=end, tz=UTC, service_level_s=service_level_s).queue
+    # The replay of the log as the figures were computed before: every event before the end of the tail.
+    want = queue_stats(
+        [e for e in events if e.at < end + QUEUE_TAIL], tenant_id=tenant, start=start, end=end,
+        service_level_s=service_level_s,
+    )  # fmt: skip
+
+    assert (got.offered, got.answered, got.answered_within_sl, got.abandoned) == (
+        want.offered, want.answered, want.answered_within_sl, want.abandoned,
+    )  # fmt: skip
+    assert got.service_level == want.service_level_of_offered
+    assert got.abandonment_rate == want.abandonment_rate
+    if want.average_speed_of_answer_s is None:
+        assert got.average_speed_of_answer_s is None
+    else:
+        assert got.average_speed_of_answer_s == pytest.approx(want.average_speed_of_answer_s, rel=1e-12)
+
+
+def test_the_service_level_bound_is_the_replays_comparison_to_the_microsecond() -> None:
+    for t in (0.0, 1e-6, 0.1, 0.3, 20.0, 20.3, 29.999999, 1234.5678):
+        us = _max_wait_us(t)
+        assert (
+            timedelta(microseconds=us).total_seconds() <= t < timedelta(microseconds=us + 1).total_seconds()
+        )
+
+
+def test_a_visit_settled_only_at_the_end_of_the_tail_is_still_waiting_and_ties_keep_log_order(
+    db: Database, tenants: tuple[str, str]
+) -> None:
+    def ev(what: K, at: datetime, call_id: str) -> QueueEvent:
+        return QueueEvent(at=at, tenant_id=ACME, queue="q", kind=what, call_id=call_id, agent_id="ann")
+
+    t = utc(3, 12)
+    append_events(db, ACME, [
+        ev(K.ENTER, END - timedelta(seconds=5), "late"),
+        ev(K.CONNECT, END + QUEUE_TAIL, "late"),  # the tail is exclusive: offered, not answered
+        ev(K.CONNECT, t, "tie"),  # logged before the ENTERQUEUE of the same instant: not its answer
+        ev(K.ENTER, t, "tie"),
+        ev(K.ABANDON, t + timedelta(seconds=3), "tie"),
+        ev(K.ENTER, t, "same"),  # ... and logged after it, it is
+        ev(K.CONNECT, t, "same"),
+    ])  # fmt: skip
+
+    q = tenant_stats(db, ACME, start=START, end=END, tz=NEW_YORK).queue
+
+    assert (q.offered, q.answered, q.answered_within_sl, q.abandoned) == (3, 1, 1, 1)
+    assert q.average_speed_of_answer_s == 0.0
