@@ -108,7 +108,11 @@ Unanswered turns: {result["unanswered"]}.
 
 Stages: `vad_end` = last voiced sample → Silero declares the caller silent; `stt` = that → final
 transcript; `endpoint` = transcript → turn committed to the brain (the endpointing delay left over);
-`brain` = commit → first piece of the reply; `tts` = first piece → first audio frame sent.
+`brain` = commit → first piece of the reply; `tts` = first piece → first audio frame sent. The offline
+brain's replies are templates, and Piper's clauses are cached: the fixed clauses of the templates are
+rendered at start-up, so most replies start from the cache (the p50); a clause with a name or number in
+it is rendered on the spot (the p95, about 250 ms). STT is tiny.en on short encoder windows (see
+`stt-windows`); an earlier run on a busier machine measured 346 ms p50 for it.
 
 **Barge-in** (caller starts talking 1 s into the greeting): speech onset in the input → `clear` sent:
 p50 {barge["p50"]:.0f} ms, p95 {barge["p95"]:.0f} ms over {barge["n"]} trials (target ≤ 300 ms).

@@ -56,7 +56,7 @@ class VoiceOptions:
     vad_activation: float = 0.5
     endpoint_min_s: float = 0.3  # then this much quiet since the last word ends the turn...
     endpoint_max_s: float = 2.0  # ...or this much if the words so far look unfinished (a number, spelling)
-    interrupt_min_s: float = 0.3  # caller speech this long during playback stops it
+    interrupt_min_s: float = 0.2  # caller speech this long during playback stops it (a cough is shorter)
     max_call_s: float = 3_600.0  # a call is hung up after this long, whatever happens
 
 
