@@ -13,8 +13,8 @@ is analysed (PostgreSQL: ``VACUUM ANALYZE``, the state autovacuum keeps a live t
 freshly loaded table has no visibility map and no index-only scan).
 
 Requests go through the real ASGI app (``httpx.AsyncClient`` over ``ASGITransport``), signed in as the
-tenant's owner by a stand-in at the authentication boundary (the principal dependency), so routing,
-validation, the tenant check, the services, the SQL and the JSON encoding are all timed. Each route is
+tenant's owner with a real API token, so authentication, routing, validation, the tenant check, the
+services, the SQL and the JSON encoding (or, for the pages, the HTML templates) are all timed. Each route is
 warmed up, then requested ``--requests`` times one after another. Writes its section of
 docs/benchmarks.md unless ``--no-docs``.
 """
@@ -39,7 +39,6 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import URL, Connection
-from starlette.requests import HTTPConnection
 
 from receptionist.acd.agents_file import AgentDirectory
 from receptionist.acd.clock import FakeClock
@@ -47,6 +46,7 @@ from receptionist.acd.engine import Acd
 from receptionist.acd.memory import MemoryStore
 from receptionist.acd.service import AcdService
 from receptionist.dashboard.calls import encode_cursor
+from receptionist.storage.accounts import UserRepository
 from receptionist.storage.database import Database, normalise_url
 from receptionist.storage.tables import (
     CallTable,
@@ -59,8 +59,8 @@ from receptionist.storage.tables import (
     WrapUpNoteTable,
 )
 from receptionist.web.app import create_app
-from receptionist.web.auth.deps import optional_principal
-from receptionist.web.auth.principal import Principal, Role
+from receptionist.web.auth.passwords import hash_password
+from receptionist.web.auth.sessions import create_api_token
 
 MAIN, OTHER = "bench-main", "bench-other"
 NOW = datetime(2030, 7, 1, tzinfo=UTC)
@@ -163,20 +163,13 @@ def _visit(rng: random.Random, c: dict[str, Any]) -> list[dict[str, Any]]:
 # -- measuring -------------------------------------------------------------------------------------------
 
 
-def owner(_connection: HTTPConnection) -> Principal:
-    """The tenant's owner, signed in (stands in for the authentication middleware)."""
-    return Principal(
-        user_id="bench", email="owner@example.com", name="Owner", role=Role.OWNER, tenant_id=MAIN
-    )
-
-
 async def measure(
     db: Database, *, calls: int, requests: int, say: Callable[[str], None]
 ) -> dict[str, dict[str, float]]:
     app = create_app(
         service=AcdService(Acd(MemoryStore(), clock=FakeClock())), agents=AgentDirectory([]), db=db
     )
-    app.dependency_overrides[optional_principal] = owner
+    headers = {"Authorization": f"Bearer {owner_token(db)}"}  # the real authentication path
     with db.engine.connect() as conn:
         ids = list(conn.scalars(select(CallTable.id).where(CallTable.tenant_id == MAIN).limit(2000)))
         deep = conn.execute(
@@ -201,10 +194,16 @@ async def measure(
         "call detail": lambda: (f"{base}/calls/{next(picks)}", {}),
         "messages: open ones": lambda: (f"{base}/messages", {"handled": "false"}),
         "stats: 30 days": lambda: (f"{base}/stats", month),
+        "page: calls": lambda: (f"/dashboard/{MAIN}/calls", {}),
+        "page: calls, concern + outcome + 30 days": lambda: (
+            f"/dashboard/{MAIN}/calls", {"concern": "billing", "outcome": "transferred", **month}),
+        "page: call": lambda: (f"/dashboard/{MAIN}/calls/{next(picks)}", {}),
+        "page: messages": lambda: (f"/dashboard/{MAIN}/messages", {}),
+        "page: stats, 30 days": lambda: (f"/dashboard/{MAIN}/stats", {"period": "custom", **month}),
     }  # fmt: skip
     figures: dict[str, dict[str, float]] = {}
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers=headers) as client:
         for name, request in routes.items():
             for _ in range(3):
                 path, params = request()
@@ -220,13 +219,25 @@ async def measure(
                 response.raise_for_status()
             cuts = statistics.quantiles(times, n=100, method="inclusive")
             figures[name] = {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(cuts[94], 2),
-                             "max_ms": round(max(times), 2), "items": _items(response.json())}  # fmt: skip
+                             "max_ms": round(max(times), 2), "items": _items(response)}  # fmt: skip
             say(f"  {name}: {figures[name]}")
     return figures
 
 
-def _items(body: dict[str, Any]) -> float:
+def _items(response: httpx.Response) -> float:
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return float(response.text.count('data-testid="call-row"'))  # a page: its rows
+    body = response.json()
     return float(len(body["items"])) if "items" in body else float(body.get("calls", 1))
+
+
+def owner_token(db: Database) -> str:
+    """An API token of a real owner account of the main tenant (created once per database)."""
+    users = UserRepository(db)
+    user = users.by_email("owner@bench.example.com") or users.create(
+        "owner@bench.example.com", "Owner", hash_password("bench-password-1"), "owner", tenant_id=MAIN
+    )
+    return create_api_token(db, user.id, "bench").token
 
 
 # -- databases -------------------------------------------------------------------------------------------
@@ -288,9 +299,10 @@ def write_docs(result: dict[str, Any], command: str) -> None:
 {result["calls"]:,} calls of one tenant over {result["days"]} days (plus {result["calls"] // 20:,} of another),
 each with 6 turns and a summary; 20 % with a message, ~20 % queued for a person (queue log, escalations,
 wrap-up notes), then analysed (PostgreSQL: `VACUUM ANALYZE`). Each route requested {result["requests"]} times
-one after another through the ASGI app (httpx `ASGITransport`; routing, validation, tenant check,
-services, SQL, JSON), signed in as the owner.
-Pages are 50 calls; the 90 %-deep page starts from a cursor 90,000 calls down; the caller search
+one after another through the ASGI app (httpx `ASGITransport`; authentication, routing, validation,
+tenant check, services, SQL, JSON or the HTML templates), signed in as the owner with a real API token.
+`page:` rows are the owner's HTML pages (server-rendered, times in the tenant's zone); the others the
+REST API they share their services with. Lists are 50 calls; the 90 %-deep page starts from a cursor 90,000 calls down; the caller search
 `5550042` (the last digits) matches about one call in ten thousand, `+1 617` (the first) every call; stats
 cover 30 local days.
 
@@ -309,7 +321,7 @@ queue figures; nothing is replayed in Python.
 {load}"""
     from report import write_section  # benchmarks/ is on the path when run as a script
 
-    write_section("dashboard", "Owner dashboard API (`benchmarks/dashboard.py`)", body, command)
+    write_section("dashboard", "Owner dashboard pages and API (`benchmarks/dashboard.py`)", body, command)
 
 
 def main() -> None:

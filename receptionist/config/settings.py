@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         default=None, description="CTranslate2 Whisper dir; default tiny.en"
     )
     piper_voice: Path | None = Field(default=None, description="Piper .onnx voice; default en_US-joe-medium")
-    max_calls: int = Field(default=4, ge=1, description="voice calls this process carries at once")
+    max_calls: int = Field(default=8, ge=1, description="voice calls this process carries at once")
 
     # telephony: Twilio (webhook signatures) and signed media/softphone WebSocket tokens
     public_url: str | None = Field(default=None, description="https://host as Twilio reaches this server")
