@@ -49,7 +49,9 @@ def chromium_path() -> str | None:
     return DEFAULT_CHROMIUM if Path(DEFAULT_CHROMIUM).is_file() else shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running on the main thread while
+# it is open, and every asyncio test after it (pytest-asyncio's Runner) would then fail to start.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     try:
         from playwright.sync_api import sync_playwright
@@ -63,7 +65,7 @@ def playwright() -> Iterator[Playwright]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def launch_browser(playwright: Playwright) -> Iterator[LaunchBrowser]:
     """Start a headless chromium; ``microphone``: a WAV its fake microphone plays (once per process)."""
     browsers: list[Browser] = []
@@ -81,7 +83,7 @@ def launch_browser(playwright: Playwright) -> Iterator[LaunchBrowser]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(launch_browser: LaunchBrowser) -> Browser:
     """The shared chromium (a silent fake microphone)."""
     return launch_browser()
