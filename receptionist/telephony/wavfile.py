@@ -37,6 +37,7 @@ TAIL_SILENCE_S = 1.0
 SETTLE_S = 3.0
 #: how long to wait for a reply before treating the caller's turn as unanswered
 REPLY_TIMEOUT_S = 30.0
+LONG_TURN_S = 30.0  # a turn longer than this (a monologue) is waited on until the line is quiet
 
 
 @dataclass
@@ -188,6 +189,11 @@ async def _feed_turns(line: VoiceCall, caller: CallerAudio, audio: npt.NDArray[n
         caller.push(turn)
         caller.push_silence(TAIL_SILENCE_S)
         await _await_reply(line, caller, heard)
+        seconds = turn.size / CALL_RATE
+        if seconds > LONG_TURN_S:
+            # a monologue pushed at once is answered sentence by sentence while Silero and Whisper work
+            # through it faster than real time: it is over once the line has been quiet for a while
+            await _await_reply(line, caller, None, within_s=REPLY_TIMEOUT_S + seconds)
 
 
 async def _feed_realtime(line: VoiceCall, caller: CallerAudio, audio: npt.NDArray[np.float32]) -> None:
@@ -203,12 +209,14 @@ async def _feed_realtime(line: VoiceCall, caller: CallerAudio, audio: npt.NDArra
     await _await_reply(line, caller, None)
 
 
-async def _await_reply(line: VoiceCall, caller: CallerAudio, heard: int | None) -> None:
+async def _await_reply(
+    line: VoiceCall, caller: CallerAudio, heard: int | None, *, within_s: float = REPLY_TIMEOUT_S
+) -> None:
     """Keep the line quiet (silence keeps flowing, in real time, as on a phone) until the receptionist
     has answered (``heard + 1`` speech turns heard), or has stayed listening for a while with nothing to
     answer (the turn was silence or noise, or with ``heard=None``, the last reply is long over)."""
     pushed_at = time.monotonic()
-    deadline = pushed_at + REPLY_TIMEOUT_S
+    deadline = pushed_at + within_s
     while not line.ended and time.monotonic() < deadline:
         if heard is not None and await line.wait_heard(heard + 1, timeout=0.2):
             return

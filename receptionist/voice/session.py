@@ -11,6 +11,7 @@ the first 3 s deaf is off, and preemptive generation is off because each brain t
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import functools
 import logging
@@ -96,8 +97,20 @@ def _load(options: VoiceOptions) -> VoiceModels:
         phrases=PhraseCache(options.tts),
     )
     log.info("voice models loaded in %.2f s", time.perf_counter() - started)
-    threading.Thread(target=_warm_clauses, args=(options.tts,), name="piper-warm", daemon=True).start()
+    warm = threading.Thread(target=_warm_clauses, args=(options.tts,), name="piper-warm", daemon=True)
+    warm.start()
+    atexit.register(_stop_warm_thread, warm)
     return models
+
+
+_stop_warming = threading.Event()
+
+
+def _stop_warm_thread(thread: threading.Thread) -> None:
+    """At exit: let the warming thread finish its clause (a native onnxruntime call must not be running
+    while the interpreter shuts down: that aborts the process)."""
+    _stop_warming.set()
+    thread.join(timeout=5)
 
 
 def _warm_clauses(options: TtsOptions) -> None:
@@ -109,7 +122,7 @@ def _warm_clauses(options: TtsOptions) -> None:
         texts = [t for name in ("offline_replies.yaml", "hold_announcements.yaml")
                  for variants in load_replies(name=name).variants.values() for t in variants]  # fmt: skip
         started = time.perf_counter()
-        rendered = get_synthesizer(options).warm(texts)
+        rendered = get_synthesizer(options).warm(texts, stop=_stop_warming)
         log.info("rendered %d fixed clauses in %.1f s", rendered, time.perf_counter() - started)
     except Exception:
         log.exception("could not render the fixed clauses ahead of time")

@@ -141,12 +141,15 @@ class PiperSynthesizer:
                 self._clauses.popitem(last=False)
         return pcm
 
-    def warm(self, texts: Iterable[str]) -> int:
-        """Render the clauses of ``texts`` into the cache (blocking; run it in a background thread).
-        Clauses with template placeholders (``{name}``) are skipped. Returns how many were rendered."""
+    def warm(self, texts: Iterable[str], *, stop: threading.Event | None = None) -> int:
+        """Render the clauses of ``texts`` into the cache (blocking; run it in a background thread) until
+        ``stop`` is set. Clauses with template placeholders (``{name}``) are skipped. Returns how many
+        were rendered."""
         rendered = 0
         for text in texts:
             for clause in self.clauses(text):
+                if stop is not None and stop.is_set():
+                    return rendered
                 if "{" in clause or clause in self._clauses:
                     continue
                 if len(self._clauses) >= self.options.clause_cache_size:
