@@ -84,14 +84,14 @@ def silence(seconds: float, rate: int = 16_000) -> npt.NDArray[np.float32]:
 
 
 def conversation(
-    turns: Sequence[str], *, gap_s: float = 2.0, lead_s: float = 0.5, rate: int = 16_000
+    turns: Sequence[str], *, gap_s: float = 2.0, lead_s: float = 0.5, rate: int = 16_000, wpm: int = 150
 ) -> tuple[npt.NDArray[np.float32], list[tuple[float, float]]]:
     """Caller turns separated by ``gap_s`` of silence; also each turn's (start, end) in seconds."""
     parts = [silence(lead_s, rate)]
     spans: list[tuple[float, float]] = []
     t = lead_s
     for text in turns:
-        speech = espeak(text, rate=rate)
+        speech = espeak(text, rate=rate, wpm=wpm)
         spans.append((t, t + speech.size / rate))
         parts += [speech, silence(gap_s, rate)]
         t += speech.size / rate + gap_s

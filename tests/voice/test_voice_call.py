@@ -29,8 +29,8 @@ from tests.helpers import DENTAL, ROOT, build
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("needs_espeak")]
 
 
-def _wav(tmp_path: Path, turns: list[str], gap_s: float = 1.5) -> Path:
-    audio, _spans = conversation(turns, gap_s=gap_s)
+def _wav(tmp_path: Path, turns: list[str], gap_s: float = 1.5, wpm: int = 150) -> Path:
+    audio, _spans = conversation(turns, gap_s=gap_s, wpm=wpm)
     path = tmp_path / "caller.wav"
     write_wav(path, (audio * 32767).astype(np.int16), 16_000)
     return path
@@ -46,10 +46,12 @@ def test_turns_are_split_at_silences() -> None:
 async def test_a_file_call_takes_a_message_with_an_e164_number(tmp_path: Path, models: VoiceModels) -> None:
     rx = build(tmp_path)
     conv = rx.conversation("bright-smile-dental", channel="file")
-    result = await call_from_wav(conv, _wav(tmp_path, INVOICE_CALL), models=models, fast=True)
+    # a WAV cannot answer back, so the caller speaks clearly (130 words a minute) to be understood first time
+    result = await call_from_wav(conv, _wav(tmp_path, INVOICE_CALL, wpm=130), models=models, fast=True)
     call = conv.call
-    assert call.concern == "billing"
-    assert call.outcome is Outcome.MESSAGE_TAKEN
+    transcript = "\n".join(f"{t.role.value}: {t.text}" for t in call.turns)
+    assert call.concern == "billing", transcript
+    assert call.outcome is Outcome.MESSAGE_TAKEN, transcript
     assert call.message is not None and call.message.phone == "+14155550134"
     # tiny.en hears espeak's "Carter" as "Carger" on some CPUs (int8 kernels differ with AVX-512 VNNI)
     assert call.message.name.lower().startswith("john ca")
