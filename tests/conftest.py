@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
 from receptionist.storage.database import Database, normalise_url
+from tests.helpers import unavailable
 
 if TYPE_CHECKING:
     from receptionist.voice.session import VoiceModels
@@ -30,9 +31,7 @@ HOW_TO_START = "run `python scripts/services.py ensure --env-file .services.env`
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: required)", pytrace=False)
-    pytest.skip(f"{reason}; {HOW_TO_START}")
+    unavailable(f"{reason}; {HOW_TO_START}")
 
 
 def _postgres_base_url() -> URL:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
-from receptionist.app import Receptionist
+import pytest
+
+from receptionist.app import Receptionist, Tenant
 from receptionist.config import Settings, load_profile
 from receptionist.config.profile import BusinessProfile
 from receptionist.escalation.handoff import Handoff
+from receptionist.storage.database import Database
+from receptionist.storage.tenants import TenantRepository
+from tests.fakes.brains import KeywordFaq, ScriptedBrain
 
 ROOT = Path(__file__).resolve().parents[1]
 DENTAL = ROOT / "examples/dental-clinic.yaml"
@@ -32,3 +39,25 @@ def build(
     loaded = [p if isinstance(p, BusinessProfile) else load_profile(p) for p in profiles or (DENTAL,)]
     s = Settings(_env_file=None, data_dir=tmp_path or Path("/nonexistent"), **settings)  # type: ignore[call-arg]
     return Receptionist.build(s, loaded, handoff=handoff, with_database=tmp_path is not None, clock=clock)
+
+
+def light_receptionist(settings: Settings, db: Database | None = None) -> Receptionist:
+    """The example businesses with scripted brains: routing, storage and profiles (names, time zones)
+    without the embedding model; the businesses are stored when there is a database."""
+    tenants = {}
+    for path in (DENTAL, SOFTWARE):
+        profile = load_profile(path)
+        brain: Any = ScriptedBrain([])  # stands in for the offline brain too: never asked here
+        tenants[profile.tenant_id] = Tenant(
+            profile=profile, brain=brain, offline=brain, faq=KeywordFaq(profile.faq)
+        )
+        if db is not None:
+            TenantRepository(db).upsert(profile.tenant_id, profile.name)
+    return Receptionist(settings=settings, db=db, tenants=tenants)
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Something a test needs is missing: skipped locally, a failure when ``CI=true``."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: required)", pytrace=False)
+    pytest.skip(reason)

@@ -26,6 +26,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from receptionist.voice.speakable import ordinal_of
+
 _ONES = [
     "zero",
     "one",
@@ -51,9 +53,6 @@ _ONES = [
 _TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 DIGIT_WORDS = frozenset(_ONES[:10])
 _ABBREVIATIONS = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
-_ORDINAL_IRREGULAR = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-                      "nine": "ninth", "twelve": "twelfth"}  # fmt: skip
-
 # a run of digit groups joined like a phone number: 415-555-0134, (415) 555-0134, 415.555.0134
 _PHONE_RUN = re.compile(
     r"\b\d{2,4}(?:-\d{2,4}){1,4}\b"  # 415-555-0134, 56-32
@@ -107,24 +106,13 @@ def _clock(hours: str, minutes: str) -> str:
     return f"{hour} {digits_to_words(minutes) if minutes[0] == '0' else number_to_words(minutes)}"
 
 
-def _ordinal(words: str) -> str:
-    head, _, last = words.rpartition(" ")
-    if last in _ORDINAL_IRREGULAR:
-        last = _ORDINAL_IRREGULAR[last]
-    elif last.endswith("y"):
-        last = last[:-1] + "ieth"
-    else:
-        last += "th"
-    return f"{head} {last}".strip()
-
-
 def normalize(text: str) -> list[str]:
     """Normalised word tokens of ``text`` (see the module docstring)."""
     s = text.lower().replace("&", " and ").replace("%", " percent ")
     s = re.sub(r"(?<=\d),(?=\d{3}\b)", "", s)  # thousands separators
     s = _PHONE_RUN.sub(lambda m: " " + digits_to_words(re.sub(r"\D", "", m.group())) + " ", s)
     s = _CLOCK.sub(lambda m: " " + _clock(m.group(1), m.group(2)) + " ", s)
-    s = _ORDINAL.sub(lambda m: " " + _ordinal(number_to_words(m.group(1))) + " ", s)
+    s = _ORDINAL.sub(lambda m: " " + ordinal_of(number_to_words(m.group(1))) + " ", s)
     s = _DECIMAL.sub(lambda m: f" {number_to_words(m.group(1))} point {digits_to_words(m.group(2))} ", s)
     s = _NUMBER.sub(lambda m: " " + number_to_words(m.group()) + " ", s)
     s = re.sub(r"(?<=\w)'(?=\w)", "", s)  # apostrophes inside words

@@ -54,7 +54,11 @@ def number_to_words(n: int) -> str:
 
 def ordinal_to_words(n: int) -> str:
     """21 → "twenty-first", 12 → "twelfth", 100 → "one hundredth"."""
-    words = number_to_words(n)
+    return ordinal_of(number_to_words(n))
+
+
+def ordinal_of(words: str) -> str:
+    """A cardinal in words as an ordinal: its last word changes ("twenty-one" or "twenty one" → "…first")."""
     head, sep, last = words.rpartition(" ")
     prefix, hyphen, last = last.rpartition("-")
     if last in _ORDINAL_IRREGULAR:

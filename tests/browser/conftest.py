@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser.live import LiveServer, serve
-from tests.helpers import ROOT
+from tests.helpers import ROOT, unavailable
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize
@@ -35,12 +35,6 @@ NewPage = Callable[..., "Page"]
 LaunchBrowser = Callable[..., "Browser"]
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: required)", pytrace=False)
-    pytest.skip(reason)
-
-
 def chromium_path() -> str | None:
     """``RECEPTIONIST_TEST_CHROMIUM`` if set, else Debian's chromium; None when it is not there."""
     wanted = os.environ.get("RECEPTIONIST_TEST_CHROMIUM")
@@ -56,11 +50,11 @@ def playwright() -> Iterator[Playwright]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
+        unavailable("playwright is not installed (pip install -e '.[dev]')")
     executable = chromium_path()
     if executable is None:
         where = os.environ.get("RECEPTIONIST_TEST_CHROMIUM") or DEFAULT_CHROMIUM
-        _unavailable(f"chromium is not installed at {where} (apt-get install chromium)")
+        unavailable(f"chromium is not installed at {where} (apt-get install chromium)")
     with sync_playwright() as pw:
         yield pw
 

@@ -6,26 +6,15 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import insert
 
 from receptionist.acd.events import QueueEvent
 from receptionist.storage.database import Database
 from receptionist.storage.queue_events import QueueEventRepository
-from receptionist.storage.repository import TenantRepository
 from receptionist.storage.tables import CallTable
+from tests.storage.conftest import ACME, GLOBEX, tenants  # the same two businesses
 
-ACME = "acme"
-GLOBEX = "globex"
-
-
-@pytest.fixture
-def tenants(db: Database) -> tuple[str, str]:
-    """Two businesses sharing one database."""
-    repo = TenantRepository(db)
-    repo.upsert(ACME, "Acme Plumbing")
-    repo.upsert(GLOBEX, "Globex Dental")
-    return ACME, GLOBEX
+__all__ = ["ACME", "GLOBEX", "tenants"]
 
 
 def call_row(

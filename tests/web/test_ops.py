@@ -25,8 +25,7 @@ from receptionist.acd.engine import Acd
 from receptionist.acd.memory import MemoryStore
 from receptionist.acd.redis_store import RedisStore
 from receptionist.acd.service import AcdService
-from receptionist.app import Receptionist, Tenant
-from receptionist.config import Settings, load_profile
+from receptionist.config import Settings
 from receptionist.storage.database import Database
 from receptionist.telephony.switchboard import Switchboard
 from receptionist.voice.session import VoiceModels
@@ -34,8 +33,7 @@ from receptionist.web import errors, ops_routes
 from receptionist.web.app import create_app
 from receptionist.web.context import ApiContext
 from receptionist.web.metrics import Metrics, RequestTimer
-from tests.fakes.brains import KeywordFaq, ScriptedBrain
-from tests.helpers import DENTAL, SOFTWARE
+from tests.helpers import light_receptionist
 
 from .conftest import ACME, Api
 from .conftest import DENTAL as DENTAL_TENANT
@@ -68,16 +66,7 @@ def app_on(db: Database | None, *, switchboard: Switchboard | None = None) -> Fa
 
 def light_switchboard(tmp_path: Path, loader: Any, capacity: int = 3) -> Switchboard:
     """A real switchboard over scripted brains; ``loader`` stands in for loading the speech models."""
-    tenants = {}
-    for path in (DENTAL, SOFTWARE):
-        profile = load_profile(path)
-        brain: Any = ScriptedBrain([])
-        tenants[profile.tenant_id] = Tenant(
-            profile=profile, brain=brain, offline=brain, faq=KeywordFaq(profile.faq)
-        )
-    receptionist = Receptionist(
-        settings=Settings(_env_file=None, data_dir=tmp_path), db=None, tenants=tenants
-    )  # type: ignore[call-arg]
+    receptionist = light_receptionist(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
     return Switchboard(receptionist, capacity=capacity, models=loader)
 
 

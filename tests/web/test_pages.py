@@ -20,20 +20,18 @@ from receptionist.acd.config import AgentConfig, QueueConfig
 from receptionist.acd.engine import Acd
 from receptionist.acd.memory import MemoryStore
 from receptionist.acd.service import AcdService
-from receptionist.app import Receptionist, Tenant
+from receptionist.app import Receptionist
 from receptionist.calls import Call, CallSummary, Message, Outcome, Role, Turn, Urgency
-from receptionist.config import Settings, load_profile
+from receptionist.config import Settings
 from receptionist.storage.accounts import UserRepository
 from receptionist.storage.call_repository import CallRepository
 from receptionist.storage.database import Database
 from receptionist.storage.message_repository import MessageRepository
 from receptionist.storage.queue_events import QueueEventWriter
-from receptionist.storage.tenants import TenantRepository
 from receptionist.web.app import create_app
 from receptionist.web.auth.sessions import SESSION_COOKIE, start_session
-from tests.fakes.brains import KeywordFaq, ScriptedBrain
-from tests.helpers import DENTAL as DENTAL_YAML
 from tests.helpers import SOFTWARE as SOFTWARE_YAML
+from tests.helpers import light_receptionist
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -66,22 +64,9 @@ class Site:
         return self.as_user(email).get(path, follow_redirects=False)
 
 
-def _receptionist(settings: Settings, db: Database) -> Receptionist:
-    """The example businesses with scripted brains: their profiles and time zones, without models."""
-    tenants = {}
-    for path in (DENTAL_YAML, SOFTWARE_YAML):
-        profile = load_profile(path)
-        brain: Any = ScriptedBrain([])
-        tenants[profile.tenant_id] = Tenant(
-            profile=profile, brain=brain, offline=brain, faq=KeywordFaq(profile.faq)
-        )
-        TenantRepository(db).upsert(profile.tenant_id, profile.name)
-    return Receptionist(settings=settings, db=db, tenants=tenants)
-
-
 @pytest.fixture
 def site(sqlite_db: Database, tmp_path: Path) -> Iterator[Site]:
-    rx = _receptionist(Settings(_env_file=None, data_dir=tmp_path), sqlite_db)  # type: ignore[call-arg]
+    rx = light_receptionist(Settings(_env_file=None, data_dir=tmp_path), sqlite_db)  # type: ignore[call-arg]
     service = AcdService(Acd(MemoryStore(), clock=FakeClock()), sink=QueueEventWriter(sqlite_db))
     service.configure_queue(QueueConfig(tenant_id=ACME, name="support"))
     config = AgentConfig(agent_id="ann", tenants=frozenset({ACME}), name="Ann")

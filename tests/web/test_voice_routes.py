@@ -23,12 +23,11 @@ from receptionist.acd.clock import FakeClock
 from receptionist.acd.engine import Acd
 from receptionist.acd.memory import MemoryStore
 from receptionist.acd.service import AcdService
-from receptionist.app import Receptionist, Tenant
 from receptionist.calls import Outcome
-from receptionist.config import Settings, load_profile
+from receptionist.config import Settings
 from receptionist.storage.database import Database
 from receptionist.storage.message_repository import MessageRepository
-from receptionist.storage.repository import CallRepository, TenantRepository
+from receptionist.storage.repository import CallRepository
 from receptionist.telephony.media_stream import StreamOptions
 from receptionist.telephony.switchboard import Switchboard
 from receptionist.telephony.tokens import TokenSigner
@@ -36,8 +35,7 @@ from receptionist.telephony.twilio import compute_signature
 from receptionist.web.app import create_app
 from receptionist.web.ratelimit import Rate, RateLimiter
 from receptionist.web.voice_routes import VoiceLimits, voice_router
-from tests.fakes.brains import KeywordFaq, ScriptedBrain
-from tests.helpers import DENTAL, SOFTWARE
+from tests.helpers import light_receptionist
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -79,20 +77,6 @@ class Phone:
         if sign_with is not None:
             headers["X-Twilio-Signature"] = compute_signature(sign_with, url or PUBLIC + path, params)
         return self.client.post(path, data=params, headers=headers)
-
-
-def light_receptionist(settings: Settings, db: Database | None = None) -> Receptionist:
-    """The example businesses with scripted brains: routing and storage without the embedding model."""
-    tenants = {}
-    for path in (DENTAL, SOFTWARE):
-        profile = load_profile(path)
-        brain: Any = ScriptedBrain([])  # stands in for the offline brain too: never asked here
-        tenants[profile.tenant_id] = Tenant(
-            profile=profile, brain=brain, offline=brain, faq=KeywordFaq(profile.faq)
-        )
-        if db is not None:
-            TenantRepository(db).upsert(profile.tenant_id, profile.name)
-    return Receptionist(settings=settings, db=db, tenants=tenants)
 
 
 def make_phone(
@@ -380,7 +364,9 @@ def test_the_softphone_page_and_script_are_served_without_external_resources(pho
     assert 'for="business"' in page.text and 'role="status"' in page.text and 'name="viewport"' in page.text
     script = phone.client.get("/softphone/softphone.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
-    assert "getUserMedia" in script.text and "/static/pcm-audio.js" in script.text and "//cdn" not in script.text
+    assert (
+        "getUserMedia" in script.text and "/static/pcm-audio.js" in script.text and "//cdn" not in script.text
+    )
 
 
 def test_the_softphone_lists_the_businesses(phone: Phone) -> None:
