@@ -23,7 +23,7 @@ from pathlib import Path
 
 from voice_harness import CALLER_TURNS, build_receptionist, espeak, measure_turn, rss_mb, summary
 
-from receptionist.voice.session import VoiceModels
+from receptionist.voice.session import VoiceModels, warm_clauses_in_background
 
 COMMAND = ".venv/bin/python benchmarks/concurrency.py --levels 1,2,4,6,8,10,12 --turns-per-call 3"
 LIMIT_MS = 1_500.0
@@ -71,6 +71,7 @@ async def run(counts: list[int], turns: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         rx = build_receptionist(Path(tmp))
         models = await asyncio.to_thread(VoiceModels.load)
+        warm_clauses_in_background(models.options.tts)  # as serve and the worker do
         audio = {text: espeak(text) for text in CALLER_TURNS}
         await measure_turn(rx, models, "warm-up", espeak("Hello there."))
         gc.collect()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from voice_harness import CALLER_TURNS, Line, build_receptionist, espeak, measure_turn, summary
 
-from receptionist.voice.session import VoiceModels
+from receptionist.voice.session import VoiceModels, warm_clauses_in_background
 
 COMMAND = ".venv/bin/python benchmarks/latency.py"
 
@@ -59,6 +59,7 @@ async def run(turns: int, barge_trials: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         rx = build_receptionist(Path(tmp))
         models = await asyncio.to_thread(VoiceModels.load)
+        warm_clauses_in_background(models.options.tts)  # as serve and the worker do
         audio = {text: espeak(text) for text in CALLER_TURNS[:turns]}
         await measure_turn(rx, models, "warm-up", espeak("Hello there."))  # caches the greeting
         timings = []

@@ -77,6 +77,13 @@ def demo_agents(tenant_ids: Sequence[str]) -> AgentDirectory:
     )
 
 
+async def _load_and_warm(switchboard: Switchboard) -> None:
+    from receptionist.voice.session import warm_clauses_in_background
+
+    models = await switchboard.models()
+    warm_clauses_in_background(models.options.tts)
+
+
 @dataclass
 class Server:
     """The wired process; :attr:`app` is what uvicorn serves."""
@@ -132,8 +139,8 @@ def build_server(
         tasks: list[asyncio.Task[Any]] = [
             asyncio.create_task(outbox.run_forever(outbox_interval_s), name="outbox")
         ]
-        if preload_models:  # the first caller should not wait for the speech models
-            tasks.append(asyncio.create_task(switchboard.models(), name="load-voice-models"))
+        if preload_models:  # the first caller should not wait for the speech models (nor for Piper)
+            tasks.append(asyncio.create_task(_load_and_warm(switchboard), name="load-voice-models"))
         if retention is not None:
             await retention.start()
         try:

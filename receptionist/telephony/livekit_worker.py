@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from receptionist.app import Receptionist, Tenant, UnknownTenant
 from receptionist.calls import CallSummary
 from receptionist.voice.audio_io import CallerAudio, ReceptionistAudio
-from receptionist.voice.session import VoiceCall, VoiceModels
+from receptionist.voice.session import VoiceCall, VoiceModels, warm_clauses_in_background
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,9 @@ def run_worker(receptionist: Receptionist) -> None:
     from livekit.agents import JobContext, JobProcess, WorkerOptions, cli
 
     def prewarm(proc: JobProcess) -> None:
-        proc.userdata["models"] = receptionist.voice_models()
+        models = receptionist.voice_models()
+        warm_clauses_in_background(models.options.tts)
+        proc.userdata["models"] = models
 
     async def entrypoint(ctx: JobContext) -> None:
         models = ctx.proc.userdata.get("models") or receptionist.voice_models()

@@ -97,13 +97,25 @@ def _load(options: VoiceOptions) -> VoiceModels:
         phrases=PhraseCache(options.tts),
     )
     log.info("voice models loaded in %.2f s", time.perf_counter() - started)
-    warm = threading.Thread(target=_warm_clauses, args=(options.tts,), name="piper-warm", daemon=True)
-    warm.start()
-    atexit.register(_stop_warm_thread, warm)
     return models
 
 
 _stop_warming = threading.Event()
+_warming: dict[TtsOptions, threading.Thread] = {}
+_warming_lock = threading.Lock()
+
+
+def warm_clauses_in_background(options: TtsOptions) -> threading.Thread:
+    """Render the fixed clauses of the reply and hold templates into Piper's clause cache, in a thread,
+    once per process: for long-lived processes (``serve``, the worker), not for a one-off call."""
+    with _warming_lock:
+        thread = _warming.get(options)
+        if thread is None:
+            thread = threading.Thread(target=_warm_clauses, args=(options,), name="piper-warm", daemon=True)
+            thread.start()
+            atexit.register(_stop_warm_thread, thread)
+            _warming[options] = thread
+        return thread
 
 
 def _stop_warm_thread(thread: threading.Thread) -> None:
