@@ -374,7 +374,7 @@ def eval_stt(
     threads: Annotated[int, typer.Option(min=1, help="CPU threads for the speech model")] = 2,
     no_repeat_ngram: Annotated[
         int, typer.Option(min=0, help="block repeated n-grams of this size (0: off)")
-    ] = 6,
+    ] = 12,  # SttOptions.no_repeat_ngram_size (the voice package is imported lazily)
     as_json: JsonOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:

@@ -91,8 +91,11 @@ class SttOptions:
     max_new_tokens: int = 224
     # DESIGN.md suggested 3, but that bans legitimate repeats: on JFK's "ask not what your country can do
     # for you, ask what you can do for your country" it stops at the second "can do for" (a repeated
-    # trigram). 6 still stops a decoder loop; max_new_tokens bounds the rest.
-    no_repeat_ngram_size: int = 6
+    # trigram). 6 did too, on phone numbers: "five, five five five" is the 6-gram "5 , 5 , 5 ," twice, so
+    # the fourth five was banned (and the decoder wrote "5, 5, 5, 4, 5, 5, 6" instead). 12 lets seven of
+    # a digit through and still stops a sentence loop; the WER on the evaluation clips is the same as
+    # with 6 (benchmarks/stt_repeats.py). max_new_tokens and the loop retry bound the rest.
+    no_repeat_ngram_size: int = 12
     #: "short": encoder window cut to the utterance (see the module docstring); "padded": faster-whisper's
     #: own path, every utterance padded to 30 s, for comparison (without timestamps it cannot resume: with
     #: beam search it may stop after the first sentence of a long window)
