@@ -125,6 +125,10 @@ class EscalationRequest:
     briefing: Briefing
 
 
+KEYPAD_CHANNELS = frozenset({"twilio", "sip"})
+"""Channels whose callers have a keypad the receptionist hears (DTMF): a number can be keyed in."""
+
+
 @dataclass(slots=True)
 class Call:
     """One conversation with one caller, in one tenant."""

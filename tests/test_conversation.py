@@ -80,6 +80,44 @@ async def test_a_number_that_will_not_come_through_falls_back_to_the_caller_id(t
     assert conv.call.message is not None and conv.call.message.phone == "+16175550177"
 
 
+async def test_a_number_missing_a_digit_is_read_back_the_caller_id_offered_once_and_the_keypad_offered(
+    tmp_path: Path,
+) -> None:
+    rx = build(tmp_path)
+    conv = rx.conversation("bright-smile-dental", caller_number="(617) 555-0177", channel="twilio")
+    await conv.open()
+    await conv.say("I have a question about a charge on my statement")
+    reply = await conv.say("Priya Natarajan")
+    assert "calling from" in reply
+    reply = await conv.say("So, a different number.")  # the line made "no" into "so": still a no
+    assert "What's the best number" in reply and "calling from" not in reply
+    reply = await conv.say("4, 1, 5, 5, 5, 0, 1, 3, 4")  # a five lost on the line: nine digits
+    assert "four one five, five five zero, one three four, which isn't a whole phone number" in reply
+    assert "keypad" in reply and conv.call.draft.phone is None
+    reply = await conv.say("four one five, time time, zero one three four")
+    assert "calling from" in reply  # two tries: the number they call from is offered, once
+    reply = await conv.say("Oh, a different number.")
+    assert "calling from" not in reply and "number" in reply
+    for _ in range(2):
+        reply = await conv.say("four one five, five five, zero one three four")
+        assert "calling from" not in reply and "keypad" in reply
+    reply = await conv.say("(keyed in) 4155550134")
+    assert "four one five, five five five, zero one three four" in reply and "right" in reply
+    await conv.say("yes")
+    await conv.say("any time")
+    assert conv.call.message is not None and conv.call.message.phone == "+14155550134"
+
+
+async def test_the_keypad_is_offered_only_on_lines_that_have_one(tmp_path: Path) -> None:
+    rx = build(tmp_path)
+    conv = rx.conversation("bright-smile-dental", channel="softphone")
+    await conv.open()
+    await conv.say("I have a question about a charge on my statement")
+    await conv.say("Priya Natarajan")
+    reply = await conv.say("I don't know it by heart")
+    assert "number" in reply and "keypad" not in reply
+
+
 async def test_a_number_read_out_in_two_turns_is_put_together_and_read_back(tmp_path: Path) -> None:
     rx = build(tmp_path)
     conv = rx.conversation("bright-smile-dental")
@@ -224,7 +262,7 @@ async def test_a_number_that_is_not_a_phone_number_is_asked_again(tmp_path: Path
     await conv.say("I'd like to leave a message about my records")
     await conv.say("Lee Park")
     reply = await conv.say("it's 12345")
-    assert "didn't get a full phone number" in reply
+    assert "one two three, four five, and the rest" in reply  # the start of a number, it seems
     assert conv.call.draft.phone is None
     reply = await conv.say("617 555 0188")
     assert "six one seven, five five five, zero one eight eight" in reply

@@ -44,7 +44,8 @@ def _digitish(word: str) -> bool:
 def repair_misheard_digits(text: str) -> str:
     """ "4 1 time, time time time, 0 1 3 4" → "4 1 five, five five five, 0 1 3 4": a word that sounds like a
     digit is read as one when digits (or other such words) stand on both sides of it, in a run holding at
-    least three real digits. Words at the edges of a run keep their meaning ("for 4 1 5")."""
+    least three real digits ("06" is two). A word that starts a run keeps its meaning ("for 4 1 5"); one
+    that ends a run does too, unless the run ends the text ("... 0 1 3 time": the caller's last words)."""
     tokens = list(_RUN_TOKEN.finditer(text))
     if not tokens:
         return text
@@ -68,9 +69,11 @@ def repair_misheard_digits(text: str) -> str:
             j = i
             while j < len(run) and kinds[j] != "x":
                 j += 1
-            real = sum(1 for k in kinds[i:j] if k == "d")
+            real = sum(len(run[k].group(0)) if run[k].group(0).isdigit() else 1
+                       for k in range(i, j) if kinds[k] == "d")  # fmt: skip
+            at_end = run is runs[-1] and j == len(run) and not text[run[-1].end() :].strip(" ,.-?!")
             if real >= 3:
-                for n in range(i + 1, j - 1):
+                for n in range(i + 1, j if at_end else j - 1):
                     if kinds[n] == "h":
                         replace[run[n].start()] = MISHEARD_DIGITS[run[n].group(0).lower()]
             i = j
@@ -122,6 +125,8 @@ def find_phone(text: str, region: str) -> str | None:
 
 MAX_DIGITS = 15
 """The longest phone number (E.164 allows 15 digits)."""
+MIN_DIGITS = 7
+"""Fewer digits than this are the start of a number, not a whole one said wrong."""
 
 
 def digit_run(text: str) -> str:
@@ -148,4 +153,13 @@ def display(e164: str, region: str) -> str:
 def read_back(e164: str, region: str) -> str:
     """A number as a receptionist reads it back: digit by digit, in its groups ("4 1 5, 5 5 5, ...")."""
     groups = re.findall(r"\d+", display(e164, region))
+    return ", ".join(" ".join(_DIGIT_NAMES[int(d)] for d in g) for g in groups)
+
+
+def read_digits(digits: str) -> str:
+    """Digits that make no valid number, read out in threes ("four one five, five five zero, one three
+    four"), the last group taking a fourth rather than leaving one on its own."""
+    groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
+    if len(groups) > 1 and len(groups[-1]) == 1:
+        groups[-2:] = [groups[-2] + groups[-1]]
     return ", ".join(" ".join(_DIGIT_NAMES[int(d)] for d in g) for g in groups)

@@ -62,3 +62,36 @@ def test_sound_alike_words_outside_a_run_of_digits_keep_their_meaning(text: str)
     from receptionist.brain.phone import repair_misheard_digits
 
     assert repair_misheard_digits(text) == text
+
+
+@pytest.mark.parametrize(
+    ("heard", "e164"),
+    [
+        ("4 1 5, 5 5 5, 0 1 3 time", "+14155550135"),  # the number is the last thing said
+        ("2-06. Time time time. Time time time time.", "+12065555555"),  # "06" counts as two digits
+    ],
+)
+def test_a_sound_alike_that_ends_the_caller_s_words_is_a_digit(heard: str, e164: str) -> None:
+    assert find_phone(heard, "US") == e164
+
+
+@pytest.mark.parametrize("text", ["call 415 555 0134 any time", "415 555 0134 for the office"])
+def test_a_sound_alike_after_the_number_in_a_sentence_keeps_its_meaning(text: str) -> None:
+    from receptionist.brain.phone import repair_misheard_digits
+
+    assert repair_misheard_digits(text) == text
+
+
+@pytest.mark.parametrize(
+    ("digits", "spoken"),
+    [
+        ("415550134", "four one five, five five zero, one three four"),
+        ("4155501", "four one five, five five zero one"),
+        ("12", "one two"),
+        ("1234", "one two three four"),
+    ],
+)
+def test_digits_that_make_no_number_are_read_in_threes(digits: str, spoken: str) -> None:
+    from receptionist.brain.phone import read_digits
+
+    assert read_digits(digits) == spoken

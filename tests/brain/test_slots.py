@@ -335,3 +335,20 @@ def test_is_nonsense_not_for_short_real_input(text: str) -> None:
 )
 def test_a_greeting_alone_is_told_from_a_request(text: str, greeting: bool) -> None:
     assert slots.is_greeting_only(text) is greeting
+
+
+@pytest.mark.parametrize(
+    ("text", "other"),
+    [
+        ("So, a different number.", True),
+        ("oh a different one", True),
+        ("use my mobile", True),
+        ("not that one", True),
+        ("another number please", True),
+        ("yes that's fine", False),
+        ("the number is four one five", False),
+        ("no", False),
+    ],
+)
+def test_other_number(text: str, other: bool) -> None:
+    assert slots.other_number(text) is other

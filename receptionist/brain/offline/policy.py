@@ -15,7 +15,7 @@ from receptionist.brain.offline import slots
 from receptionist.brain.offline.understand import Understanding
 from receptionist.brain.phone import read_back
 from receptionist.brain.tools import CallTools
-from receptionist.calls import EscalationTrigger, HandoffStatus, Slot, Urgency
+from receptionist.calls import KEYPAD_CHANNELS, EscalationTrigger, HandoffStatus, Slot, Urgency
 from receptionist.config.profile import BusinessProfile, HandlingAction
 from receptionist.prompts import Replies
 
@@ -125,20 +125,26 @@ class OfflinePolicy:
         if awaiting is Slot.PHONE:
             if draft.phone:
                 return self.next_message_step(tools)
-            offered_caller_id = call.last_said in CALLER_ID_OFFERS
-            if u.yes_no is True and call.caller_number and offered_caller_id:
+            offered_caller_id = call.last_said in CALLER_ID_OFFERS and call.caller_number is not None
+            if offered_caller_id and (u.yes_no is False or slots.other_number(u.text)):
+                return self._say(tools, "ask_phone", name=draft.name or "")
+            if offered_caller_id and u.yes_no is True:
                 tools.take_message(save=False, phone=call.caller_number, phone_confirmed=True)
                 return self.next_message_step(tools)
-            if u.yes_no is False and call.caller_number and offered_caller_id:
-                return self._say(tools, "ask_phone", name=draft.name or "")
             if u.goodbye:
                 return self._goodbye(tools)
             call.misunderstandings += 1
-            if call.caller_number and call.misunderstandings >= 2 and not offered_caller_id:
+            if (
+                call.caller_number
+                and call.misunderstandings >= 2
+                and not offered_caller_id
+                and not call.said.get("offer_caller_id")
+            ):
                 # a number that will not come through the line: the one they call from is a fair offer
+                # (once: a caller who said no to it wants to give another, and hears the keypad offered)
                 number = read_back(call.caller_number, tools.profile.country)
                 return self._say(tools, "offer_caller_id", number=number)
-            return self._say(tools, "ask_phone_again")
+            return self._ask_phone_again(tools, u)
         if awaiting is Slot.PHONE_CONFIRM:
             if u.phone and draft.phone and not draft.phone_confirmed and u.yes_no is None:
                 return self.next_message_step(tools)  # a corrected number: read it back again
@@ -185,13 +191,29 @@ class OfflinePolicy:
         elif call.awaiting is Slot.PHONE and not u.phone:
             # a number read out in two breaths ("four one five" ... "five five five, zero one three four")
             # arrives as two turns: keep the digits, and a later run that completes them is the number
+            # (only the start of one: digits that were a whole try, said wrong, are replaced by the next)
             digits = phones.digit_run(u.text)
-            merged = phones.find_phone(call.pending_digits + digits, tools.profile.country) if digits else None
-            if merged and call.pending_digits:
+            begun = call.pending_digits if len(call.pending_digits) < phones.MIN_DIGITS else ""
+            merged = phones.find_phone(begun + digits, tools.profile.country) if digits and begun else None
+            if merged:
                 tools.take_message(save=False, phone=merged)  # read back before it is used
                 call.pending_digits = ""
             elif digits:
-                call.pending_digits = digits[-phones.MAX_DIGITS :]
+                call.pending_digits = (begun + digits)[-phones.MAX_DIGITS :]
+
+    def _ask_phone_again(self, tools: CallTools, u: Understanding) -> str:
+        """Ask for the number once more, saying what was heard: the start of one ("four one five, and
+        the rest?"), or digits that make no number, read back so the caller hears what went missing.
+        On a line with a keypad, keying the number in is offered too."""
+        call = tools.call
+        heard = call.pending_digits or phones.digit_run(u.text)
+        keypad = call.channel in KEYPAD_CHANNELS
+        if 0 < len(heard) < phones.MIN_DIGITS:
+            return self._say(tools, "ask_phone_rest", digits=phones.read_digits(heard))
+        if heard:
+            key = "ask_phone_heard_keypad" if keypad else "ask_phone_heard"
+            return self._say(tools, key, digits=phones.read_digits(heard))
+        return self._say(tools, "ask_phone_again_keypad" if keypad else "ask_phone_again")
 
     def _note_reason(self, tools: CallTools, reason: str) -> None:
         if not tools.call.draft.reason:

@@ -374,6 +374,19 @@ def yes_no(text: str) -> bool | None:
     return True if yes else None
 
 
+_OTHER_NUMBER = _any(
+    r"\b(?:a\s+|my\s+)?(?:different|another|other|new|separate)\s+(?:number|one|phone)\b",
+    r"\bnot\s+(?:that|this)(?:\s+(?:one|number))?\b",
+    r"\bmy\s+(?:cell|mobile|work|home|office)(?:\s+(?:number|phone))?\b",
+)
+
+
+def other_number(text: str) -> bool:
+    """The caller wants to give another number than the one offered ("a different number", "not that
+    one", "my mobile"): a no to the caller-ID offer, however the line mangled the "no" before it."""
+    return bool(_OTHER_NUMBER.search(text))
+
+
 _GOODBYE = re.compile(
     r"\b(?:good)?-?bye(?:-?bye)?\b|\bsee\s+(?:you|ya)\b|\btake\s+care\b|\bhave\s+a\s+(?:good|nice|great)\s+(?:day|one|evening|night|weekend)\b"
     r"|\bthat'?s\s+(?:all|it|everything)(?:\s+for\s+(?:now|today))?\b|\bthat\s+(?:is|will\s+be|would\s+be)\s+(?:all|it|everything)\b"
