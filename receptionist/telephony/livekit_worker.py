@@ -15,6 +15,7 @@ Run against a server (see docs/architecture.md, "LiveKit worker")::
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -89,6 +90,16 @@ async def handle_job(
     )
     caller, output = audio if audio is not None else (None, None)
     line = VoiceCall(conversation, caller=caller, output=output, models=models)
+    keys: set[asyncio.Task[None]] = set()
+
+    def on_dtmf(event: Any) -> None:  # rtc.SipDTMF: a SIP caller's keypad
+        task = asyncio.create_task(line.press(str(event.digit)))
+        keys.add(task)
+        task.add_done_callback(keys.discard)
+
+    room = getattr(ctx, "room", None)
+    if room is not None and hasattr(room, "on"):
+        room.on("sip_dtmf_received", on_dtmf)
     summary = await line.run(room=None if audio is not None else ctx.room)
     ctx.shutdown(reason="call ended")
     return summary

@@ -2,8 +2,9 @@
 
 The session ends a caller's turn after a short silence (``min_delay``) unless this detector says the
 words so far look unfinished, in which case it waits up to ``max_delay`` for more. Unfinished means: a
-phone number that is still too short to be one, a name being spelled letter by letter, or a sentence
-that stops on a word that cannot end one ("my number is", "and", "um"). It is a LiveKit turn detector
+phone number that is still too short to be one, a name being spelled letter by letter, a sentence
+that stops on a word that cannot end one ("my number is", "and", "um"), or a greeting with nothing after
+it yet ("Good morning." — the reason for the call comes next). It is a LiveKit turn detector
 (``predict_end_of_turn``), so it plugs into ``AgentSession(turn_handling={"turn_detection": ...})``.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import phonenumbers
 
+from receptionist.brain.offline.slots import is_greeting_only
 from receptionist.brain.phone import DIGIT_WORDS, MISHEARD_DIGITS, digit_run
 
 #: shortest national number worth ending a turn on, per region (else 10, NANP-like)
@@ -89,7 +91,12 @@ def ends_on_dangling_word(text: str) -> bool:
 
 
 def looks_unfinished(text: str, region: str = "US") -> bool:
-    return ends_mid_number(text, region) or ends_mid_spelling(text) or ends_on_dangling_word(text)
+    return (
+        ends_mid_number(text, region)
+        or ends_mid_spelling(text)
+        or ends_on_dangling_word(text)
+        or is_greeting_only(text)  # the reason for the call comes in the next breath
+    )
 
 
 class TranscriptTurnDetector:

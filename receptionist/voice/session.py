@@ -15,6 +15,7 @@ import atexit
 import contextlib
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Coroutine
@@ -27,16 +28,19 @@ from livekit import rtc
 from livekit.agents import Agent, AgentSession, StopResponse, llm, stt, tts, vad
 from livekit.agents.voice.events import (
     AgentStateChangedEvent,
+    ConversationItemAddedEvent,
     UserInputTranscribedEvent,
     UserStateChangedEvent,
 )
 from livekit.plugins import silero  # LiveKit plugins register themselves: main thread, at import
 
 from receptionist.brain.livekit import BrainLLM
-from receptionist.calls import CallSummary, Role
+from receptionist.calls import CallSummary, Role, Slot
 from receptionist.conversation import Conversation
+from receptionist.prompts import load_replies
 from receptionist.voice.audio_io import CallerAudio, ReceptionistAudio
 from receptionist.voice.endpointing import TranscriptTurnDetector
+from receptionist.voice.keypad import KEYED_IN, Keypad
 from receptionist.voice.phrases import PhraseCache
 from receptionist.voice.stt import SttOptions, livekit_stt
 from receptionist.voice.tts import TtsOptions, livekit_tts
@@ -45,6 +49,10 @@ log = logging.getLogger(__name__)
 
 #: what the caller is taken to have said when they press 0
 PRESSED_ZERO = "(pressed 0) A person, please."
+_SENTENCE = re.compile(r"[^.?!]+[.?!]*")
+#: a caller silent this long after a reply hears it again (see ``VoiceCall._reprompt_when_silent``)
+REPROMPT_S = 8.0
+MAX_REPROMPTS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +230,11 @@ class VoiceCall:
         self._tasks: set[asyncio.Task[None]] = set()
         self.replies_heard = 0  # speech turns (greeting, replies, announcements) that finished playing
         self.bridge: Bridged | None = None  # set when an agent takes the call (the hold desk's bridge)
+        self.keypad = Keypad(self._keyed_in)  # a callback number keyed in (DTMF)
+        self.reprompt_s: float | None = REPROMPT_S  # a caller silent this long is asked again (None: never)
+        self.max_reprompts = MAX_REPROMPTS
+        self.reprompts = 0  # times the caller was asked again since they last spoke
+        self._cut_short = False  # the latest reply was interrupted (by speech that may have said nothing)
 
     @property
     def call_id(self) -> str:
@@ -261,6 +274,7 @@ class VoiceCall:
         session.on("agent_state_changed", self._on_state)
         session.on("user_input_transcribed", self._on_transcript)
         session.on("user_state_changed", self._on_user_state)
+        session.on("conversation_item_added", self._on_item)
         session.on("close", self._on_close)
         return session
 
@@ -273,11 +287,13 @@ class VoiceCall:
                 await self.session.start(_ReceptionistAgent(self), room=room)
             else:
                 await self.session.start(_ReceptionistAgent(self))
+            self._spawn(self._reprompt_when_silent())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._done.wait(), timeout=self.models.options.max_call_s)
         except Exception:
             log.exception("voice session of call %s failed", self.call_id)
         finally:
+            self.keypad.cancel()
             if self.caller is not None:
                 self.caller.close()
             with contextlib.suppress(Exception):
@@ -316,13 +332,75 @@ class VoiceCall:
         await handle
 
     async def press(self, key: str) -> None:
-        """A DTMF key: while held it is a hold choice; otherwise 0 asks for a person."""
+        """A DTMF key: while held it is a hold choice; while a callback number is asked for, digits
+        key it in (:mod:`~receptionist.voice.keypad`); otherwise 0 asks for a person."""
         held = self.conversation.held
         if held is not None and hasattr(held, "press"):
             await held.press(key)
-        elif key == "0" and self.session is not None and not self._done.is_set():
+            return
+        if self.session is None or self._done.is_set():
+            return
+        if self.conversation.call.awaiting is Slot.PHONE or self.keypad.digits:
+            if not self.keypad.digits and key.isdigit():
+                self.session.interrupt()  # the caller is keying: stop talking over it
+            self.keypad.press(key)
+        elif key == "0":
             self.session.interrupt()
             self.session.generate_reply(user_input=PRESSED_ZERO)
+
+    async def _reprompt_when_silent(self) -> None:
+        """A caller who says nothing for ``reprompt_s`` after a reply is asked again, as a receptionist
+        would: the reply once more if it was cut short (a cough or a word that stopped it, with nothing
+        understood after), else "Are you still there?" and its question. At most ``max_reprompts`` times
+        in a row; the transport's silence timeout ends the call."""
+        if self.reprompt_s is None:
+            return
+        since = time.monotonic()
+        while not self._done.is_set():
+            await asyncio.sleep(0.25)
+            if self.reprompts >= self.max_reprompts or self._held_or_bridged() or self.keypad.digits:
+                since = time.monotonic()
+                continue
+            if self.idle_for(since=since) < self.reprompt_s or self.conversation.ended:
+                continue
+            line = self._reprompt_line()
+            since = time.monotonic()
+            if line is None:
+                continue
+            self.reprompts += 1
+            await self.say_streamed(line)
+            since = time.monotonic()
+
+    def _reprompt_line(self) -> str | None:
+        last = next(
+            (t.text for t in reversed(self.conversation.call.turns) if t.role is Role.RECEPTIONIST), None
+        )
+        if not last:
+            return None
+        replies = load_replies()
+        if self._cut_short:
+            return replies.say("reprompt_cut_short", self.reprompts, line=last)
+        questions = [s for s in _SENTENCE.findall(last) if s.rstrip().endswith("?")]
+        return replies.say(
+            "reprompt_silent", self.reprompts, question=(questions[-1] if questions else last).strip()
+        )
+
+    async def say_streamed(self, text: str) -> None:
+        """Say a line outside a reply that is not worth caching whole: recorded, then spoken clause by
+        clause (clauses said before come from the TTS cache); the caller can interrupt it."""
+        if self.session is None or self._done.is_set():
+            return
+        await self.conversation.speak(text)
+        await self.session.say(text, add_to_chat_ctx=False)
+
+    def _on_item(self, ev: ConversationItemAddedEvent) -> None:
+        item = ev.item
+        if isinstance(item, llm.ChatMessage) and item.role == "assistant":
+            self._cut_short = bool(item.interrupted)
+
+    def _keyed_in(self, digits: str) -> None:
+        if self.session is not None and not self._done.is_set():
+            self.session.generate_reply(user_input=KEYED_IN.format(digits=digits))
 
     @property
     def ended(self) -> bool:
@@ -389,3 +467,5 @@ class VoiceCall:
     def _on_transcript(self, ev: UserInputTranscribedEvent) -> None:
         if ev.is_final and ev.transcript.strip():
             self.transcripts.append((time.time(), ev.transcript))
+            self.reprompts = 0
+            self._cut_short = False

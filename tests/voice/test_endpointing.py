@@ -75,6 +75,11 @@ def test_spelling_is_unfinished_and_ordinal_words_are_not_spelling() -> None:
         ("I'd like to speak to someone about my bill.", False),
         ("Thanks, that's all", False),
         ("", False),
+        ("Good afternoon.", True),  # a greeting alone: the reason for the call comes next
+        ("Hi there,", True),
+        ("yes", False),
+        ("thank you", False),
+        ("Hi, I need to reschedule.", False),
     ],
 )
 def test_dangling_words(text: str, unfinished: bool) -> None:

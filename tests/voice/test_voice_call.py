@@ -181,6 +181,75 @@ async def test_worker_entry_point_runs_the_same_session_over_an_audio_pair(
     assert "harbor" in " ".join(t.text.lower() for t in stored.turns)  # the office address was given
 
 
+@dataclass
+class _FakeRoom:
+    """A room's event registration, as ``rtc.Room.on``; the test fires the events."""
+
+    handlers: dict[str, list[Any]] = field(default_factory=dict)
+
+    def on(self, event: str, callback: Any) -> None:
+        self.handlers.setdefault(event, []).append(callback)
+
+    def emit(self, event: str, payload: Any) -> None:
+        for callback in self.handlers.get(event, []):
+            callback(payload)
+
+
+@dataclass
+class _SipDtmf:  # the fields of rtc.SipDTMF the worker reads
+    code: int
+    digit: str
+
+
+async def test_a_sip_caller_keys_in_the_callback_number(tmp_path: Path, models: VoiceModels) -> None:
+    rx = build(tmp_path)
+    room = _FakeRoom()
+    ctx = _FakeJobContext(
+        _FakeParticipant({"sip.trunkPhoneNumber": "+16175550142", "sip.phoneNumber": "+16175550123"}),
+        room=room,
+    )
+    caller = CallerAudio(16_000)
+    sink = CollectedAudio(sample_rate=16_000, realtime=False)
+    output = ReceptionistAudio(sink, 16_000, realtime=False)
+
+    async def reply(n: int) -> None:  # wait for the n-th speech from the receptionist, then a pause
+        while len(sink.first_audio_at) < n:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+
+    async def caller_side() -> None:
+        for n, text in enumerate(
+            ["I would like to leave a message about my bill.", "My name is Dana Whitfield."], 1
+        ):
+            await reply(n)
+            caller.push(espeak(text))
+            caller.push_silence(1.5)
+        await reply(3)  # "... is the number you're calling from ... the best one?": keys instead
+        for key in "6175550188#":
+            room.emit("sip_dtmf_received", _SipDtmf(code=0, digit=key))
+            caller.push_silence(0.2)
+        for n, text in enumerate(["yes", "any time", "no, that is all, thank you, goodbye"], 4):
+            await reply(n)  # the number read back; when to call; anything else
+            caller.push(espeak(text))
+            caller.push_silence(1.5)
+
+    speaker = asyncio.create_task(caller_side())
+    summary = await asyncio.wait_for(handle_job(ctx, rx, models, audio=(caller, output)), timeout=240)
+    speaker.cancel()
+    assert summary is not None and rx.db is not None
+    rows = CallRepository(rx.db, "bright-smile-dental").list(limit=5)
+    stored = CallRepository(rx.db, "bright-smile-dental").get(rows[0].id)
+    assert stored is not None
+    transcript = "\n".join(f"{t.role.value}: {t.text}" for t in stored.turns)
+    keyed = [i for i, t in enumerate(stored.turns) if t.text == "(keyed in) 6175550188"]
+    assert keyed, transcript
+    read_back = stored.turns[keyed[0] + 1].text
+    assert "six one seven, five five five, zero one eight eight" in read_back and "right" in read_back, (
+        transcript
+    )
+    assert stored.message is not None and stored.message.phone == "+16175550188", transcript
+
+
 async def test_worker_refuses_an_unknown_number(tmp_path: Path, models: VoiceModels) -> None:
     rx = build(tmp_path)
     ctx = _FakeJobContext(_FakeParticipant({"sip.trunkPhoneNumber": "+15005550006"}))
@@ -206,3 +275,45 @@ async def test_pressing_zero_asks_for_a_person(tmp_path: Path, models: VoiceMode
     caller_turns = [t.text for t in conv.call.turns if t.role.value == "caller"]
     assert caller_turns and "pressed 0" in caller_turns[0]
     assert conv.call.escalation is not None or conv.call.outcome in (Outcome.MESSAGE_TAKEN, Outcome.ABANDONED)
+
+
+async def test_a_silent_caller_is_asked_again_twice_then_left_to_the_silence_timeout(
+    tmp_path: Path, models: VoiceModels
+) -> None:
+    rx = build(tmp_path)
+    conv = rx.conversation("bright-smile-dental", channel="file")
+    line = VoiceCall(conv, caller=CallerAudio(16_000), output=_null_output(), models=models)
+    line.reprompt_s = 1.0
+    runner = asyncio.create_task(line.run())
+    assert await line.wait_heard(1, timeout=60)  # the greeting
+    assert await line.wait_heard(3, timeout=30)  # asked again, twice
+    await asyncio.sleep(2.5)  # no third time
+    line.hang_up()
+    await runner
+    said = [t.text for t in conv.call.turns if t.role.value == "receptionist"]
+    assert len(said) == 3, said
+    assert said[1] == "Are you still there? How can I help you today?", said
+    assert said[2].endswith("How can I help you today?") and said[2] != said[1], said
+
+
+async def test_a_reply_cut_short_by_a_sound_that_said_nothing_is_said_again(
+    tmp_path: Path, models: VoiceModels
+) -> None:
+    from livekit.agents import llm
+    from livekit.agents.voice.events import ConversationItemAddedEvent
+
+    rx = build(tmp_path)
+    conv = rx.conversation("bright-smile-dental", channel="file")
+    line = VoiceCall(conv, caller=CallerAudio(16_000), output=_null_output(), models=models)
+    line.reprompt_s = 1.0
+    runner = asyncio.create_task(line.run())
+    assert await line.wait_heard(1, timeout=60)
+    greeting = conv.call.turns[0].text
+    assert line.session is not None  # LiveKit reports the greeting as interrupted (a cough stopped it)
+    cut = llm.ChatMessage(role="assistant", content=[greeting], interrupted=True)
+    line.session.emit("conversation_item_added", ConversationItemAddedEvent(item=cut))
+    assert await line.wait_heard(2, timeout=30)
+    line.hang_up()
+    await runner
+    said = [t.text for t in conv.call.turns if t.role.value == "receptionist"]
+    assert said[1] == f"Sorry, I'll say that again. {greeting}", said
