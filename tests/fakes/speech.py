@@ -28,23 +28,34 @@ INVOICE_CALL = [
 ]
 
 
+@dataclass(frozen=True)
+class Keys:
+    """Keys the caller presses on the phone's keypad (DTMF) instead of speaking."""
+
+    keys: str
+
+
 @dataclass
 class InvoiceCaller:
     """The invoice caller of :data:`INVOICE_CALL`, answering what the receptionist actually asked, as a
     person on the phone would: the number again (more slowly) when it was not understood, "no" to a
-    wrong read-back or to the offer of the number they call from."""
+    wrong read-back or to the offer of the number they call from, and the number keyed in when the
+    receptionist offers the keypad after it did not come through spoken."""
 
     opening: str = "Good morning. I am calling about an invoice I got from you."
     number: str = "four one five, five five five, zero one three four"
     number_read_back: str = "four one five, five five five, zero one three four"
+    number_keys: str = "4155550134#"
     turns: int = 0
-    tries: int = 0
+    tries: int = 0  # times the number was said aloud
+    keyed: bool = False  # whether it was keyed in
 
-    def answer(self, asked: str) -> str | None:
-        """What to say to the receptionist's last line, or None to stop talking (the call is done)."""
+    def answer(self, asked: str) -> str | Keys | None:
+        """What to say (or key) in reply to the receptionist's last line, or None to stop (the call is
+        done)."""
         self.turns += 1
         said = asked.lower()
-        if self.turns > 12 or "goodbye" in said:
+        if self.turns > 14 or "goodbye" in said:
             return None
         if self.turns == 1:
             return self.opening
@@ -54,6 +65,9 @@ class InvoiceCaller:
             return "yes" if self.number_read_back in said else "no, that's wrong"
         if "calling from" in said:
             return "No, a different number."
+        if "keypad" in said and self.tries and not self.keyed:
+            self.keyed = True
+            return Keys(self.number_keys)
         if "number" in said:
             self.tries += 1
             return self.number

@@ -72,6 +72,7 @@ class FakeTwilioCall:
     close_reason: str | None = None
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     turn_ends: list[float] = field(default_factory=list)  # when each ``speak`` turn was fully sent
+    turn_starts: list[float] = field(default_factory=list)  # when each one's first frame went out
 
     _ws: ClientConnection | None = None
     _seq: int = 0
@@ -167,7 +168,21 @@ class FakeTwilioCall:
     ) -> bool:
         """One caller turn, then silence until the reply has played and the line stayed quiet for
         ``settle_s``. False if no reply came within ``timeout`` (or the call ended)."""
-        await self.stream(pcm)
+        self.turn_starts.append(await self.stream(pcm))
+        return await self._await_reply(settle_s=settle_s, timeout=timeout)
+
+    async def key_in(
+        self, keys: str, *, gap_s: float = 0.3, settle_s: float = 1.0, timeout: float = 45.0
+    ) -> bool:
+        """Press ``keys`` on the keypad (DTMF, with the line open between them), then wait for the reply
+        as :meth:`speak` does."""
+        self.turn_starts.append(time.monotonic())
+        for key in keys:
+            await self.dtmf(key)
+            await self.silence(gap_s)
+        return await self._await_reply(settle_s=settle_s, timeout=timeout)
+
+    async def _await_reply(self, *, settle_s: float, timeout: float) -> bool:
         turn_end = time.monotonic()
         self.turn_ends.append(turn_end)
         deadline = turn_end + timeout
@@ -248,6 +263,25 @@ class FakeTwilioCall:
         """For each caller turn: seconds from its last frame sent to the next audio received."""
         media = [o.at for o in self.events("media")]
         return [next((at - end for at in media if at > end), float("nan")) for end in self.turn_ends]
+
+    def timeline(self) -> list[str]:
+        """What happened on the line, in seconds from the start: caller turns, bursts of reply audio
+        (arrivals less than 0.5 s apart) and clears. For reading a failed call."""
+        events = [
+            (s, f"caller {s - self._t0:7.2f}-{e - self._t0:.2f} s")
+            for s, e in zip(self.turn_starts, self.turn_ends, strict=False)
+        ]
+        media = [o.at for o in self.events("media")]
+        start = prev = None
+        for at in [*media, None]:
+            if start is not None and prev is not None and (at is None or at - prev > 0.5):
+                events.append((start, f"  reply {start - self._t0:7.2f}-{prev - self._t0:.2f} s (arrival)"))
+                start = None
+            if at is not None:
+                start = at if start is None else start
+                prev = at
+        events += [(c, f"  clear {c - self._t0:7.2f} s") for c in self.clears]
+        return [text for _, text in sorted(events)]
 
     @property
     def playing(self) -> bool:
