@@ -33,9 +33,11 @@ from receptionist.storage.repository import OutboxRepository
 from receptionist.storage.retention import RetentionTask
 from receptionist.telephony.switchboard import Switchboard
 from receptionist.telephony.tokens import TokenSigner
+from receptionist.voice.timing import VoiceTimers
 from receptionist.web.app import create_app
 from receptionist.web.auth.demo import DemoAccount, ensure_demo_accounts
 from receptionist.web.context import ApiSettings
+from receptionist.web.metrics import Metrics
 from receptionist.web.voice_routes import voice_router
 
 if TYPE_CHECKING:
@@ -117,7 +119,9 @@ def build_server(
     directory = agents if agents is not None else demo_agents(tenant_ids)
     for account in directory:
         service.configure_agent(account.config)
-    switchboard = Switchboard(receptionist, capacity=settings.max_calls, models=models)
+    metrics = Metrics()  # /metrics: the voice lines observe their latencies into its histograms
+    timers = VoiceTimers(voice_to_voice=metrics.voice_to_voice, stt=metrics.stt)
+    switchboard = Switchboard(receptionist, capacity=settings.max_calls, models=models, timers=timers)
     bridges = Bridges()
     desk = TransferDesk(
         service,
@@ -165,6 +169,7 @@ def build_server(
         receptionist=receptionist,
         switchboard=switchboard,
         metrics_token=token.get_secret_value() if token else None,
+        metrics=metrics,
         background=background,
     )
     accounts = ensure_demo_accounts(db, tenants=tenant_ids, agents=directory) if demo else []

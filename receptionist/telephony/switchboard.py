@@ -18,6 +18,7 @@ from receptionist.app import Receptionist, Tenant, UnknownTenant
 from receptionist.calls import Call, CallSummary
 from receptionist.voice.audio_io import CallerAudio, ReceptionistAudio
 from receptionist.voice.session import VoiceCall, VoiceModels
+from receptionist.voice.timing import VoiceTimers
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,10 @@ class Switchboard:
         *,
         capacity: int,
         models: Callable[[], VoiceModels] | None = None,
+        timers: VoiceTimers | None = None,
     ) -> None:
         self.receptionist = receptionist
+        self.timers = timers or VoiceTimers()  # every line reports its latencies here (``/metrics``)
         self.capacity = capacity
         self._models_loader = models or receptionist.voice_models
         self._models: VoiceModels | None = None
@@ -110,7 +113,7 @@ class Switchboard:
         conversation = self.receptionist.conversation(
             tenant_id, caller_number=caller_number, dialled_number=dialled_number, channel=channel
         )
-        line = VoiceCall(conversation, caller=caller, output=output, models=models)
+        line = VoiceCall(conversation, caller=caller, output=output, models=models, timers=self.timers)
         self._lines[line.call_id] = line
         task = asyncio.create_task(line.run(), name=f"call-{line.call_id}")
         self._tasks[line.call_id] = task

@@ -43,6 +43,7 @@ from receptionist.voice.endpointing import TranscriptTurnDetector
 from receptionist.voice.keypad import KEYED_IN, Keypad
 from receptionist.voice.phrases import PhraseCache
 from receptionist.voice.stt import SttOptions, livekit_stt
+from receptionist.voice.timing import VoiceTimers
 from receptionist.voice.tts import TtsOptions, livekit_tts
 
 log = logging.getLogger(__name__)
@@ -212,8 +213,10 @@ class VoiceCall:
         caller: CallerAudio | None = None,
         output: ReceptionistAudio | None = None,
         models: VoiceModels,
+        timers: VoiceTimers | None = None,
     ) -> None:
         self.conversation = conversation
+        self.timers = timers or VoiceTimers()
         self.caller = caller
         self.output = output
         self.models = models
@@ -394,9 +397,20 @@ class VoiceCall:
         await self.session.say(text, add_to_chat_ctx=False)
 
     def _on_item(self, ev: ConversationItemAddedEvent) -> None:
+        """A turn LiveKit added to its chat: whether the reply was cut short, and the turn's latencies."""
         item = ev.item
-        if isinstance(item, llm.ChatMessage) and item.role == "assistant":
+        if not isinstance(item, llm.ChatMessage):
+            return
+        measured = item.metrics or {}
+        if item.role == "assistant":
             self._cut_short = bool(item.interrupted)
+            latency, observer = measured.get("e2e_latency"), self.timers.voice_to_voice
+        elif item.role == "user":
+            latency, observer = measured.get("transcription_delay"), self.timers.stt
+        else:
+            return
+        if observer is not None and latency is not None and latency >= 0:
+            observer.observe(latency)
 
     def _keyed_in(self, digits: str) -> None:
         if self.session is not None and not self._done.is_set():

@@ -22,6 +22,7 @@ from receptionist.web.limits import BodyLimit
 if TYPE_CHECKING:
     from receptionist.app import Receptionist
     from receptionist.telephony.switchboard import Switchboard
+    from receptionist.web.metrics import Metrics
 
 
 def create_app(
@@ -36,12 +37,14 @@ def create_app(
     receptionist: Receptionist | None = None,
     switchboard: Switchboard | None = None,
     metrics_token: str | None = None,
+    metrics: Metrics | None = None,
     background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
     """The HTTP API. ``run_service``: start and stop the ACD service's loops with the app (when this
     app is the process's only user of it; otherwise the composition root runs them). ``voice``: the call
     routes (:func:`receptionist.web.voice_routes.voice_router`), mounted at the root when given.
-    ``metrics_token``: when set, ``/metrics`` needs ``Authorization: Bearer <it>``. ``background``: the
+    ``metrics_token``: when set, ``/metrics`` needs ``Authorization: Bearer <it>``. ``metrics``: the
+    composition root's, when the voice pipeline observes into it (else the app makes its own). ``background``: the
     process's other work (outbox, retention, model loading), entered after the ACD starts and left before
     it stops."""
 
@@ -80,7 +83,9 @@ def create_app(
     app.state.login_throttle = auth_routes.LoginThrottle(context.settings.login_attempts_per_minute)
     app.include_router(auth_routes.router)
     app.include_router(owner_routes.router)  # the owner's dashboard API and the provider's usage
-    ops_routes.install(app, metrics_token=metrics_token)  # request timing, /healthz, /readyz, /metrics
+    ops_routes.install(
+        app, metrics=metrics, metrics_token=metrics_token
+    )  # request timing, /healthz, /readyz, /metrics
     pages.install(app)  # the web pages (dashboard, admin, console, login) and /static
     if voice is not None:
         app.include_router(voice)

@@ -12,12 +12,12 @@ tests can build any number of apps and two apps in one process never share serie
 - ``receptionist_voice_to_voice_seconds`` (caller's last word to the receptionist's first audio) and
   ``receptionist_stt_seconds`` (one utterance's transcription), which the voice pipeline observes.
 
-How the voice pipeline observes them: the composition root builds one :class:`Metrics`, hands it to
-:func:`receptionist.web.ops_routes.install` and gives ``metrics.voice_to_voice`` and ``metrics.stt`` to
-the switchboard / ``VoiceCall`` as plain :class:`Observer` values (anything with ``observe(seconds)``).
-The voice code then calls ``observer.observe(elapsed)`` where it measures the latency today (end of the
-caller's turn to the first audio frame played; the Whisper call in ``voice/stt.py``), without importing
-prometheus_client. A test passes a list-backed fake instead.
+How the voice pipeline observes them: the composition root (``server.py``) builds one :class:`Metrics`,
+hands it to :func:`receptionist.web.ops_routes.install` through ``create_app`` and gives
+``metrics.voice_to_voice`` and ``metrics.stt`` to the switchboard as
+:class:`~receptionist.voice.timing.VoiceTimers`. Every line observes LiveKit's per-turn figures into
+them (``e2e_latency`` of a reply, ``transcription_delay`` of a caller turn) without importing
+prometheus_client.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
@@ -48,12 +48,6 @@ VOICE_TO_VOICE_BUCKETS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6
 STT_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
 UNMATCHED_ROUTE = "<unmatched>"  # a request no route answered (404): never its raw path
 PROBE_AGENT = "__probe__"  # an agent id no one has: reading it touches the ACD store and changes nothing
-
-
-class Observer(Protocol):
-    """What the voice pipeline needs of a histogram: record one duration in seconds."""
-
-    def observe(self, amount: float) -> None: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,13 +140,13 @@ class Metrics:
         )
         self.voice_to_voice = Histogram(
             "receptionist_voice_to_voice_seconds",
-            "From the end of the caller's turn to the receptionist's first audio.",
+            "From the end of the caller's speech to the start of the receptionist's reply (per reply).",
             buckets=VOICE_TO_VOICE_BUCKETS,
             registry=self.registry,
         )
         self.stt = Histogram(
             "receptionist_stt_seconds",
-            "Speech-to-text time of one caller utterance.",
+            "From the end of the caller's speech to their words transcribed (per caller turn).",
             buckets=STT_BUCKETS,
             registry=self.registry,
         )

@@ -170,6 +170,13 @@ async def test_an_agent_takes_a_softphone_call_and_both_sides_hear_each_other(
                     assert "desk" in echoed["text"].lower()
                 await agent.post(f"/calls/{call_id}/complete")
                 await asyncio.wait_for(caller.closed.wait(), 20)
+            # the call's latencies reached /metrics: the caller's turn transcribed, the receptionist's reply
+            scraped = (await http.get("/metrics")).text
+            for histogram in ("receptionist_voice_to_voice_seconds", "receptionist_stt_seconds"):
+                count = re.search(rf"^{histogram}_count (\S+)$", scraped, re.MULTILINE)
+                assert count is not None and float(count.group(1)) >= 1, histogram
+                total = re.search(rf"^{histogram}_sum (\S+)$", scraped, re.MULTILINE)
+                assert total is not None and 0 < float(total.group(1)) < 30 * float(count.group(1)), histogram
         assert server.receptionist.db is not None
         record = CallRepository(server.receptionist.db, TENANT).get(call_id)
         assert record is not None
