@@ -42,7 +42,9 @@ class InvoiceCaller:
     wrong read-back or to the offer of the number they call from, and the number keyed in when the
     receptionist offers the keypad after it did not come through spoken."""
 
-    opening: str = "Good morning. I am calling about an invoice I got from you."
+    # as callers often do, the reason is given twice over ("invoice", "bill"): espeak's voice through an
+    # 8 kHz line loses a word now and then ("about an invoice" → "a mountain in voice")
+    opening: str = "Hello. I'm calling about my invoice. I think the bill you sent me is wrong."
     number: str = "four one five, five five five, zero one three four"
     number_read_back: str = "four one five, five five five, zero one three four"
     number_keys: str = "4155550134#"
