@@ -77,6 +77,8 @@ class Bridge:
     ended_by: Party | None = None
     #: tells the ACD the caller hung up (set by the hold desk); the ACD's event then ends the bridge
     on_caller_left: Callable[[], Awaitable[None]] | None = None
+    #: keeps what the agent types to the caller on the call's transcript (set by the hold desk)
+    on_agent_text: Callable[[str], Awaitable[None]] | None = None
 
     @property
     def ended(self) -> bool:
@@ -87,7 +89,10 @@ class Bridge:
             await self.agent.hear(text)
 
     async def from_agent(self, text: str) -> None:
+        """A line the agent typed: the caller hears it (spoken, on a voice call) and it is kept."""
         if not self.ended:
+            if self.on_agent_text is not None:
+                await self.on_agent_text(text)
             await self.caller.hear(text)
 
     async def caller_left(self) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from receptionist.acd.hold import caller_choice, position_text, team_name
 from receptionist.acd.model import CallerChoice, CallResult, CallSnapshot, CallState, Party
 from receptionist.acd.resume import hand_back
 from receptionist.acd.service import AcdService
-from receptionist.calls import Call, HandoffStatus, Outcome
+from receptionist.calls import Call, HandoffStatus, Outcome, Role
 from receptionist.conversation import Conversation
 from receptionist.prompts import Replies
 
@@ -260,6 +261,7 @@ class WarmTransfer:
         self.phase = Phase.BRIDGED
         self.bridge = self._bridges.open(self.call_id, agent_id, caller=self.caller)
         self.bridge.on_caller_left = self.caller_hung_up_bridged
+        self.bridge.on_agent_text = functools.partial(self.conversation.record_bridged, Role.AGENT)
         self.conversation.held = None
         self.call.handoff_status = HandoffStatus.CONNECTED
         self._finish()

@@ -113,6 +113,8 @@ async def test_warm_transfer_rings_out_then_the_second_agent_takes_it(
     assert isinstance(transfer.bridge.agent, TextParticipant)
     assert transfer.bridge.agent.heard == ["Hello?"]
     assert heard(transfer)[-1] == "Hi Dana, Bob from support here."
+    assert conv.call.turns[-1].role is Role.AGENT  # what Bob typed is on the transcript
+    assert conv.call.turns[-1].text == "Hi Dana, Bob from support here."
     assert await conv.say("anything") == ""  # the receptionist is no longer on the line
 
     # t=200: Dana hangs up on Bob
