@@ -24,7 +24,32 @@ def relative(path: Path) -> str:
 
 
 def machine() -> str:
-    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}"
+    return f"{os.cpu_count()} cores ({cpu()}), Python {platform.python_version()}, {platform.machine()}"
+
+
+def cpu() -> str:
+    """The CPU's model and its widest vector extension: CTranslate2's int8 kernels (and so the speech
+    model's exact output) differ between AVX2 and AVX-512 VNNI."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    model = next(
+        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), ""
+    )
+    flags = next(
+        (line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []
+    )
+    vector = (
+        "AVX-512 VNNI"
+        if "avx512_vnni" in flags
+        else "AVX-512"
+        if "avx512f" in flags
+        else "AVX2"
+        if "avx2" in flags
+        else "no AVX2"
+    )
+    return f"{model or 'unknown CPU'}, {vector}"
 
 
 def write_section(name: str, title: str, body: str, command: str) -> Path:
