@@ -112,8 +112,11 @@ transcript; `endpoint` = transcript → turn committed to the brain (the endpoin
 `brain` = commit → first piece of the reply; `tts` = first piece → first audio frame sent. The offline
 brain's replies are templates, and Piper's clauses are cached: the fixed clauses of the templates are
 rendered at start-up, so most replies start from the cache (the p50); a clause with a name or number in
-it is rendered on the spot (the p95, about 250 ms). STT is tiny.en on short encoder windows (see
-`stt-windows`); an earlier run on a busier machine measured 346 ms p50 for it.
+it is rendered on the spot (the p95, 250-480 ms). STT is tiny.en on short encoder windows (see
+`stt-windows`). The CPU matters most: on an Intel Xeon with AVX-512 VNNI (2026-11-27, same code but for
+the n-gram block, which costs nothing measurable) STT took 105 ms p50 and voice-to-voice was p50 516 ms,
+p95 739 ms; on an AMD EPYC with AVX2 (the run above) CTranslate2's int8 kernels take about 300 ms for
+the same utterances.
 
 **Barge-in** (caller starts talking 1 s into the greeting): speech onset in the input → `clear` sent:
 p50 {barge["p50"]:.0f} ms, p95 {barge["p95"]:.0f} ms over {barge["n"]} trials (target ≤ 300 ms).
