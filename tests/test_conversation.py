@@ -101,6 +101,8 @@ async def test_a_number_missing_a_digit_is_read_back_the_caller_id_offered_once_
     for _ in range(2):
         reply = await conv.say("four one five, five five, zero one three four")
         assert "calling from" not in reply and "keypad" in reply
+    reply = await conv.say("hang on a second")  # no digits this time: nothing to read back
+    assert "keypad" in reply and "heard" not in reply and "got" not in reply
     reply = await conv.say("(keyed in) 4155550134")
     assert "four one five, five five five, zero one three four" in reply and "right" in reply
     await conv.say("yes")

@@ -238,6 +238,7 @@ class VoiceCall:
         self.max_reprompts = MAX_REPROMPTS
         self.reprompts = 0  # times the caller was asked again since they last spoke
         self._cut_short = False  # the latest reply was interrupted (by speech that may have said nothing)
+        self._reprompts_said: set[str] = set()
 
     @property
     def call_id(self) -> str:
@@ -371,12 +372,19 @@ class VoiceCall:
             if line is None:
                 continue
             self.reprompts += 1
+            self._reprompts_said.add(line)
             await self.say_streamed(line)
             since = time.monotonic()
 
     def _reprompt_line(self) -> str | None:
+        """What to say to a silent caller, from the receptionist's last line (not counting reprompts)."""
         last = next(
-            (t.text for t in reversed(self.conversation.call.turns) if t.role is Role.RECEPTIONIST), None
+            (
+                t.text
+                for t in reversed(self.conversation.call.turns)
+                if t.role is Role.RECEPTIONIST and t.text not in self._reprompts_said
+            ),
+            None,
         )
         if not last:
             return None

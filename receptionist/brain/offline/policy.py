@@ -206,7 +206,7 @@ class OfflinePolicy:
         the rest?"), or digits that make no number, read back so the caller hears what went missing.
         On a line with a keypad, keying the number in is offered too."""
         call = tools.call
-        heard = call.pending_digits or phones.digit_run(u.text)
+        heard = call.pending_digits if phones.digit_run(u.text) else ""  # this try's digits (and its start)
         keypad = call.channel in KEYPAD_CHANNELS
         if 0 < len(heard) < phones.MIN_DIGITS:
             return self._say(tools, "ask_phone_rest", digits=phones.read_digits(heard))
