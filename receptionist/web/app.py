@@ -13,7 +13,16 @@ from receptionist.acd.agents_file import AgentDirectory
 from receptionist.acd.bridge import Bridges
 from receptionist.acd.service import AcdService
 from receptionist.storage.database import Database
-from receptionist.web import agent_audio, agent_routes, agent_socket, errors, ops_routes, owner_routes, pages
+from receptionist.web import (
+    agent_audio,
+    agent_routes,
+    agent_socket,
+    errors,
+    openapi_errors,
+    ops_routes,
+    owner_routes,
+    pages,
+)
 from receptionist.web.auth import middleware as auth_middleware
 from receptionist.web.auth import routes as auth_routes
 from receptionist.web.context import ApiContext, ApiSettings
@@ -89,4 +98,5 @@ def create_app(
     pages.install(app)  # the web pages (dashboard, admin, console, login) and /static
     if voice is not None:
         app.include_router(voice)
+    openapi_errors.install(app)  # every operation's error answers, from what its route depends on
     return app

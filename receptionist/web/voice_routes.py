@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
@@ -86,6 +87,36 @@ class SoftphoneTokenRequest(BaseModel):
     number: str | None = Field(default=None, max_length=40)
 
 
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """An operation's request body for the OpenAPI schema, where the route reads the body itself (to
+    rate limit and bound it before parsing)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+#: Twilio posts its webhook parameters as a form (the signature covers them all)
+_TWILIO_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+            }
+        },
+    }
+}
+_TWILIO_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "CallSid and To are required"},
+    403: {"description": "an invalid X-Twilio-Signature, or no Twilio auth token configured"},
+    413: {"description": "the form is too large"},
+    429: {"description": "too many requests from this address; see Retry-After"},
+}
+
+
 class SoftphoneTokenOut(BaseModel):
     token: str
     ws_url: str
@@ -139,7 +170,7 @@ def voice_router(
             return error_response(403, "forbidden", "invalid X-Twilio-Signature")
         return params
 
-    @router.post("/twilio/voice", name="twilio_voice")
+    @router.post("/twilio/voice", name="twilio_voice", openapi_extra=_TWILIO_FORM, responses=_TWILIO_ERRORS)
     async def twilio_voice(request: Request) -> Response:
         params = await twilio_form(request)
         if isinstance(params, Response):
@@ -163,7 +194,9 @@ def voice_router(
         stream = _ws_url(_public_url(request, settings), request.url_for("twilio_media").path, secure=True)
         return Response(twiml_connect_stream(stream, {"token": token}), media_type=XML)
 
-    @router.post("/twilio/voicemail", name="twilio_voicemail")
+    @router.post(
+        "/twilio/voicemail", name="twilio_voicemail", openapi_extra=_TWILIO_FORM, responses=_TWILIO_ERRORS
+    )
     async def twilio_voicemail(request: Request) -> Response:
         params = await twilio_form(request)
         if isinstance(params, Response):
@@ -207,7 +240,19 @@ def voice_router(
             for t in switchboard.receptionist.tenants.values()
         ]
 
-    @router.post("/softphone/token", name="softphone_token")
+    @router.post(
+        "/softphone/token",
+        name="softphone_token",
+        openapi_extra=_json_body(SoftphoneTokenRequest),
+        responses={
+            200: {"model": SoftphoneTokenOut},
+            404: {"description": "no business with that id or number"},
+            413: {"description": "the body is larger than 4 KB"},
+            422: {"description": "the body names no business"},
+            429: {"description": "too many requests from this address; see Retry-After"},
+            503: {"description": "every line is busy; see Retry-After"},
+        },
+    )
     async def softphone_token(request: Request) -> Response:
         limited = _rate_limited(token_limit, request)
         if limited is not None:

@@ -1,7 +1,7 @@
 """Property-based tests of every operation in the app's OpenAPI schema (schemathesis), against the whole
 process ``receptionist serve`` builds, signed in three ways: as tenant A's owner (API token), as A's agent
 (the agent user's API token) and anonymously. No answer may be a server error, and each must match the
-schema's responses.
+schema's responses: its status code documented, its content type and body as documented.
 
 Path parameters are often real: ``tenant_id``, ``call_id`` and ``message_id`` are drawn from the stored
 tenants' ids as well as from the schema, so requests reach real rows (both A's, which the owner may read,
@@ -27,13 +27,14 @@ from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 from tests.web.seeded_site import A, B, Site, Who, build_site
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
-CHECKS = [not_a_server_error, content_type_conformance, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 BOUNDED = settings(
     max_examples=25,
     deadline=None,
@@ -151,3 +152,24 @@ def test_invalid_requests_are_refused_without_a_server_error(
 ) -> None:
     """Requests that break the schema (wrong types, missing fields, malformed ids and bodies)."""
     fuzz_all(api_schema, site, who, GenerationMode.NEGATIVE, [not_a_server_error])
+
+
+def test_every_error_answer_is_documented_in_the_one_error_shape(site: Site) -> None:
+    schema = site.server.app.openapi()
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                if status.isdigit() and int(status) >= 400:
+                    assert answer["content"]["application/json"]["schema"] == error, (method, path, status)
+    calls = schema["paths"]["/api/tenants/{tenant_id}/calls"]["get"]["responses"]
+    assert {"401", "404", "422"} <= set(calls)  # signed in, a tenant in the path, query parameters
+    assert "403" not in calls  # a GET needs no CSRF token
+    accept = schema["paths"]["/api/agent/offers/{offer_id}/accept"]["post"]["responses"]
+    assert {"401", "403", "404", "409", "503"} <= set(accept)
+    assert set(schema["paths"]["/healthz"]["get"]["responses"]) == {"200"}  # public, no parameters
+    token = schema["paths"]["/softphone/token"]["post"]
+    assert token["requestBody"]["content"]["application/json"]["schema"]["properties"].keys() == {
+        "tenant_id",
+        "number",
+    }
