@@ -152,8 +152,7 @@ def display(e164: str, region: str) -> str:
 
 def read_back(e164: str, region: str) -> str:
     """A number as a receptionist reads it back: digit by digit, in its groups ("4 1 5, 5 5 5, ...")."""
-    groups = re.findall(r"\d+", display(e164, region))
-    return ", ".join(" ".join(_DIGIT_NAMES[int(d)] for d in g) for g in groups)
+    return _say_groups(re.findall(r"\d+", display(e164, region)))
 
 
 def read_digits(digits: str) -> str:
@@ -162,4 +161,9 @@ def read_digits(digits: str) -> str:
     groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
     if len(groups) > 1 and len(groups[-1]) == 1:
         groups[-2:] = [groups[-2] + groups[-1]]
+    return _say_groups(groups)
+
+
+def _say_groups(groups: list[str]) -> str:
+    """Groups of digits as words, digit by digit, a pause (comma) between groups."""
     return ", ".join(" ".join(_DIGIT_NAMES[int(d)] for d in g) for g in groups)
