@@ -5,6 +5,7 @@ espeak-ng is a Debian package that ``scripts/system_packages.sh`` installs for t
 
 from __future__ import annotations
 
+import difflib
 import shutil
 import subprocess
 import tempfile
@@ -76,6 +77,13 @@ class InvoiceCaller:
         if "time" in said and "call" in said:
             return INVOICE_CALL[4]
         return "No, thank you. Goodbye."
+
+
+def sounds_like(heard: str, said: str, *, at_least: float = 0.7) -> bool:
+    """Whether a name came through as itself or a near spelling ("John Carger", "John Kargur" for "John
+    Carter": tiny.en's spelling of espeak's surname varies with the CPU and how the audio was cut), not
+    as another name ("Jane Parker" is 0.64)."""
+    return difflib.SequenceMatcher(None, heard.lower(), said.lower()).ratio() >= at_least
 
 
 def espeak_available() -> bool:

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from receptionist.calls import Outcome
+from receptionist.calls import CallSummary, Outcome
+from receptionist.conversation import Conversation
 from receptionist.storage.repository import CallRepository
 from receptionist.telephony.livekit_worker import handle_job
 from receptionist.telephony.wavfile import CollectedAudio, call_from_wav, split_turns, write_wav
 from receptionist.voice.audio_io import CallerAudio, ReceptionistAudio
 from receptionist.voice.session import VoiceCall, VoiceModels
-from tests.fakes.speech import INVOICE_CALL, conversation, espeak, silence
+from tests.fakes.speech import INVOICE_CALL, conversation, espeak, silence, sounds_like
 from tests.helpers import DENTAL, ROOT, build
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("needs_espeak")]
@@ -53,8 +54,8 @@ async def test_a_file_call_takes_a_message_with_an_e164_number(tmp_path: Path, m
     assert call.concern == "billing", transcript
     assert call.outcome is Outcome.MESSAGE_TAKEN, transcript
     assert call.message is not None and call.message.phone == "+14155550134"
-    # tiny.en hears espeak's "Carter" as "Carger" on some CPUs (int8 kernels differ with AVX-512 VNNI)
-    assert call.message.name.lower().startswith("john ca")
+    # "John Carter", or a near spelling of it (see sounds_like)
+    assert sounds_like(call.message.name, "John Carter"), call.message.name
     # the receptionist spoke: several seconds of non-silent 16 kHz audio
     assert result.audio.size > 16_000 * 10 and np.abs(result.audio).max() > 1_000
     assert rx.db is not None
@@ -277,14 +278,20 @@ async def test_pressing_zero_asks_for_a_person(tmp_path: Path, models: VoiceMode
     assert conv.call.escalation is not None or conv.call.outcome in (Outcome.MESSAGE_TAKEN, Outcome.ABANDONED)
 
 
+def _quiet_line(
+    tmp_path: Path, models: VoiceModels, *, reprompt_s: float
+) -> tuple[Conversation, VoiceCall, asyncio.Task[CallSummary]]:
+    """A call running on a line where the caller says nothing; reprompts come after ``reprompt_s``."""
+    conv = build(tmp_path).conversation("bright-smile-dental", channel="file")
+    line = VoiceCall(conv, caller=CallerAudio(16_000), output=_null_output(), models=models)
+    line.reprompt_s = reprompt_s
+    return conv, line, asyncio.create_task(line.run())
+
+
 async def test_a_silent_caller_is_asked_again_twice_then_left_to_the_silence_timeout(
     tmp_path: Path, models: VoiceModels
 ) -> None:
-    rx = build(tmp_path)
-    conv = rx.conversation("bright-smile-dental", channel="file")
-    line = VoiceCall(conv, caller=CallerAudio(16_000), output=_null_output(), models=models)
-    line.reprompt_s = 1.0
-    runner = asyncio.create_task(line.run())
+    conv, line, runner = _quiet_line(tmp_path, models, reprompt_s=1.0)
     assert await line.wait_heard(1, timeout=60)  # the greeting
     assert await line.wait_heard(3, timeout=30)  # asked again, twice
     await asyncio.sleep(2.5)  # no third time
@@ -302,11 +309,7 @@ async def test_a_reply_cut_short_by_a_sound_that_said_nothing_is_said_again(
     from livekit.agents import llm
     from livekit.agents.voice.events import ConversationItemAddedEvent
 
-    rx = build(tmp_path)
-    conv = rx.conversation("bright-smile-dental", channel="file")
-    line = VoiceCall(conv, caller=CallerAudio(16_000), output=_null_output(), models=models)
-    line.reprompt_s = 1.0
-    runner = asyncio.create_task(line.run())
+    conv, line, runner = _quiet_line(tmp_path, models, reprompt_s=1.0)
     assert await line.wait_heard(1, timeout=60)
     greeting = conv.call.turns[0].text
     assert line.session is not None  # LiveKit reports the greeting as interrupted (a cough stopped it)
